@@ -1,0 +1,2 @@
+//! stats only for now
+pub mod stats;

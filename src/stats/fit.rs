@@ -1,0 +1,104 @@
+//! Weighted linear least squares with standard errors.
+
+use nalgebra::{DMatrix, DVector};
+
+use super::StatsError;
+
+/// The result of a weighted least-squares fit `y ≈ Xβ`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearFit {
+    /// Fitted coefficients β, one per column of the design matrix.
+    pub coefficients: Vec<f64>,
+    /// Standard errors of β from `(XᵀWX)⁻¹`, valid when the weights are the inverse
+    /// variances of the observations.
+    pub standard_errors: Vec<f64>,
+    /// Weighted residual sum of squares `Σ wᵢ (yᵢ − xᵢᵀβ)²`, a χ² with `dof` degrees of
+    /// freedom when the model and the weights are right.
+    pub chi_square: f64,
+    /// Degrees of freedom `rows − columns`.
+    pub dof: usize,
+}
+
+/// Fits `y ≈ Xβ` minimising `Σ wᵢ (yᵢ − xᵢᵀβ)²`.
+///
+/// Normal equations `β = (XᵀWX)⁻¹ XᵀWy`, solved by Cholesky; with `wᵢ = 1/σᵢ²` the
+/// covariance of β is `(XᵀWX)⁻¹` (e.g. Press et al., *Numerical Recipes*, 3rd ed., §15.4).
+/// `rows` holds the regressors of each observation.
+///
+/// ```
+/// use stuck::stats::weighted_least_squares;
+/// // y = 1 + 2x exactly
+/// let rows = vec![vec![1.0, 0.0], vec![1.0, 1.0], vec![1.0, 2.0]];
+/// let fit = weighted_least_squares(&rows, &[1.0, 3.0, 5.0], &[1.0, 1.0, 1.0]).unwrap();
+/// assert!((fit.coefficients[1] - 2.0).abs() < 1e-12);
+/// ```
+pub fn weighted_least_squares(
+    rows: &[Vec<f64>],
+    y: &[f64],
+    weights: &[f64],
+) -> Result<LinearFit, StatsError> {
+    let n = rows.len();
+    let p = rows.first().map_or(0, Vec::len);
+    if p == 0 || n < p || y.len() != n || weights.len() != n || rows.iter().any(|r| r.len() != p)
+    {
+        return Err(StatsError::IllPosedFit(format!(
+            "{n} observations for {p} coefficients"
+        )));
+    }
+    if weights.iter().any(|w| !(w.is_finite() && *w > 0.0)) || y.iter().any(|v| !v.is_finite()) {
+        return Err(StatsError::IllPosedFit(
+            "weights must be positive and values finite".into(),
+        ));
+    }
+    let x = DMatrix::from_fn(n, p, |i, j| rows[i][j]);
+    let w = DVector::from_column_slice(weights);
+    let yv = DVector::from_column_slice(y);
+    let xtw = DMatrix::from_fn(p, n, |j, i| x[(i, j)] * w[i]);
+    let normal = &xtw * &x;
+    let cholesky = normal
+        .cholesky()
+        .ok_or_else(|| StatsError::IllPosedFit("design matrix is rank deficient".into()))?;
+    let beta = cholesky.solve(&(&xtw * &yv));
+    let covariance = cholesky.inverse();
+    let residuals = &yv - &x * &beta;
+    let chi_square = residuals
+        .iter()
+        .zip(weights)
+        .map(|(r, w)| w * r * r)
+        .sum();
+    Ok(LinearFit {
+        coefficients: beta.iter().copied().collect(),
+        standard_errors: (0..p).map(|j| covariance[(j, j)].sqrt()).collect(),
+        chi_square,
+        dof: n - p,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn straight_line_with_known_errors() {
+        // Textbook case: unweighted line through 5 points; slope se = σ/√Sxx with σ = 1.
+        let xs = [0.0, 1.0, 2.0, 3.0, 4.0];
+        let ys = [1.1, 2.9, 5.2, 6.8, 9.1];
+        let rows: Vec<Vec<f64>> = xs.iter().map(|&x| vec![1.0, x]).collect();
+        let fit = weighted_least_squares(&rows, &ys, &[1.0; 5]).unwrap();
+        // Closed form: slope = Sxy/Sxx = 19.9/10, intercept = ȳ − slope·x̄.
+        assert!((fit.coefficients[1] - 1.99).abs() < 1e-12);
+        assert!((fit.coefficients[0] - (5.02 - 1.99 * 2.0)).abs() < 1e-12);
+        assert!((fit.standard_errors[1] - (1.0f64 / 10.0).sqrt()).abs() < 1e-12);
+        assert_eq!(fit.dof, 3);
+    }
+
+    #[test]
+    fn rejects_rank_deficient_and_bad_input() {
+        let rows = vec![vec![1.0, 2.0], vec![2.0, 4.0]];
+        assert!(weighted_least_squares(&rows, &[1.0, 2.0], &[1.0, 1.0]).is_err());
+        let rows = vec![vec![1.0], vec![1.0]];
+        assert!(weighted_least_squares(&rows, &[1.0, f64::NAN], &[1.0, 1.0]).is_err());
+        assert!(weighted_least_squares(&rows, &[1.0, 1.0], &[1.0, 0.0]).is_err());
+        assert!(weighted_least_squares(&[], &[], &[]).is_err());
+    }
+}
