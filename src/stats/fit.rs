@@ -39,8 +39,7 @@ pub fn weighted_least_squares(
 ) -> Result<LinearFit, StatsError> {
     let n = rows.len();
     let p = rows.first().map_or(0, Vec::len);
-    if p == 0 || n < p || y.len() != n || weights.len() != n || rows.iter().any(|r| r.len() != p)
-    {
+    if p == 0 || n < p || y.len() != n || weights.len() != n || rows.iter().any(|r| r.len() != p) {
         return Err(StatsError::IllPosedFit(format!(
             "{n} observations for {p} coefficients"
         )));
@@ -61,11 +60,7 @@ pub fn weighted_least_squares(
     let beta = cholesky.solve(&(&xtw * &yv));
     let covariance = cholesky.inverse();
     let residuals = &yv - &x * &beta;
-    let chi_square = residuals
-        .iter()
-        .zip(weights)
-        .map(|(r, w)| w * r * r)
-        .sum();
+    let chi_square = residuals.iter().zip(weights).map(|(r, w)| w * r * r).sum();
     Ok(LinearFit {
         coefficients: beta.iter().copied().collect(),
         standard_errors: (0..p).map(|j| covariance[(j, j)].sqrt()).collect(),

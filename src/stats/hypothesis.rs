@@ -42,7 +42,12 @@ pub fn binomial_test(successes: u64, trials: u64, p0: f64) -> Result<TestOutcome
         // mode whose pmf drops to ln_observed, found by bisection on the decreasing tail.
         let start = mean.ceil() as u64;
         let first = first_index_where(start, trials, |j| law.ln_pmf(j) <= ln_observed);
-        law.cdf(k) + if first > trials { 0.0 } else { law.sf(first - 1) }
+        law.cdf(k)
+            + if first > trials {
+                0.0
+            } else {
+                law.sf(first - 1)
+            }
     } else {
         let end = mean.floor() as u64;
         // Largest j ≤ end with pmf ≤ observed: outcomes 0..=j are in the rejection region.
@@ -106,10 +111,7 @@ pub fn chi_square_goodness_of_fit(
         .zip(probabilities)
         .map(|(&o, p)| ([o as f64], p * total));
     let pooled = pool_small_bins(bins);
-    let statistic = pooled
-        .iter()
-        .map(|([o], e)| (o - e).powi(2) / e)
-        .sum();
+    let statistic = pooled.iter().map(|([o], e)| (o - e).powi(2) / e).sum();
     chi_square_outcome(statistic, pooled.len().saturating_sub(1))
 }
 
@@ -124,7 +126,9 @@ pub fn chi_square_goodness_of_fit(
 /// ```
 pub fn chi_square_homogeneity(first: &[u64], second: &[u64]) -> Result<TestOutcome, StatsError> {
     if first.len() != second.len() {
-        return Err(StatsError::InvalidArgument("histograms differ in length".into()));
+        return Err(StatsError::InvalidArgument(
+            "histograms differ in length".into(),
+        ));
     }
     let (n1, n2) = (
         first.iter().sum::<u64>() as f64,
@@ -186,8 +190,7 @@ fn chi_square_outcome(statistic: f64, dof: usize) -> Result<TestOutcome, StatsEr
             p_value: 1.0,
         });
     }
-    let law =
-        ChiSquared::new(dof as f64).map_err(|e| StatsError::Distribution(e.to_string()))?;
+    let law = ChiSquared::new(dof as f64).map_err(|e| StatsError::Distribution(e.to_string()))?;
     Ok(TestOutcome {
         statistic,
         p_value: law.sf(statistic),
@@ -266,7 +269,10 @@ mod tests {
         ];
         for (k, n, p0, expected) in cases {
             let p = binomial_test(k, n, p0).unwrap().p_value;
-            assert!((p - expected).abs() < 1e-9, "{k}/{n} at {p0}: {p} vs {expected}");
+            assert!(
+                (p - expected).abs() < 1e-9,
+                "{k}/{n} at {p0}: {p} vs {expected}"
+            );
         }
         assert!(binomial_test(3, 2, 0.5).is_err());
         assert!(binomial_test(1, 2, 0.0).is_err());
@@ -311,10 +317,23 @@ mod tests {
     fn ks_against_exact_distribution() {
         // scipy.stats.kstwo.sf(0.2, 50) = 0.031439, kstwo.sf(0.1, 200) = 0.034110;
         // Stephens' correction is within 2e-3 of the exact law there.
-        assert!((kolmogorov_survival((50f64.sqrt() + 0.12 + 0.11 / 50f64.sqrt()) * 0.2) - 0.031439).abs() < 2e-3);
-        assert!((kolmogorov_survival((200f64.sqrt() + 0.12 + 0.11 / 200f64.sqrt()) * 0.1) - 0.034110).abs() < 2e-3);
+        assert!(
+            (kolmogorov_survival((50f64.sqrt() + 0.12 + 0.11 / 50f64.sqrt()) * 0.2) - 0.031439)
+                .abs()
+                < 2e-3
+        );
+        assert!(
+            (kolmogorov_survival((200f64.sqrt() + 0.12 + 0.11 / 200f64.sqrt()) * 0.1) - 0.034110)
+                .abs()
+                < 2e-3
+        );
         let shifted: Vec<f64> = (0..200).map(|i| (i as f64 + 0.5) / 200.0 * 0.8).collect();
-        assert!(kolmogorov_smirnov(&shifted, |x| x.clamp(0.0, 1.0)).unwrap().p_value < 1e-6);
+        assert!(
+            kolmogorov_smirnov(&shifted, |x| x.clamp(0.0, 1.0))
+                .unwrap()
+                .p_value
+                < 1e-6
+        );
         assert!(kolmogorov_smirnov(&[], |x| x).is_err());
     }
 }
