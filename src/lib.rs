@@ -1,4 +1,6 @@
-//! stats only for now
+//! stuck
 pub mod atomic_file;
+pub mod landscape;
 pub mod mc;
+pub mod scenarios;
 pub mod stats;

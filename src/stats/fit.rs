@@ -12,6 +12,8 @@ pub struct LinearFit {
     /// Standard errors of β from `(XᵀWX)⁻¹`, valid when the weights are the inverse
     /// variances of the observations.
     pub standard_errors: Vec<f64>,
+    /// Covariance matrix of β, `(XᵀWX)⁻¹`, row by row.
+    pub covariance: Vec<Vec<f64>>,
     /// Weighted residual sum of squares `Σ wᵢ (yᵢ − xᵢᵀβ)²`, a χ² with `dof` degrees of
     /// freedom when the model and the weights are right.
     pub chi_square: f64,
@@ -64,9 +66,27 @@ pub fn weighted_least_squares(
     Ok(LinearFit {
         coefficients: beta.iter().copied().collect(),
         standard_errors: (0..p).map(|j| covariance[(j, j)].sqrt()).collect(),
+        covariance: (0..p)
+            .map(|i| (0..p).map(|j| covariance[(i, j)]).collect())
+            .collect(),
         chi_square,
         dof: n - p,
     })
+}
+
+impl LinearFit {
+    /// Prediction `xᵀβ` at regressors `x` and its standard error `√(xᵀ Σ x)`.
+    pub fn predict(&self, x: &[f64]) -> (f64, f64) {
+        let value = x.iter().zip(&self.coefficients).map(|(a, b)| a * b).sum();
+        let variance: f64 = (0..x.len())
+            .map(|i| {
+                (0..x.len())
+                    .map(|j| x[i] * self.covariance[i][j] * x[j])
+                    .sum::<f64>()
+            })
+            .sum();
+        (value, variance.max(0.0).sqrt())
+    }
 }
 
 #[cfg(test)]

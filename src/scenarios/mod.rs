@@ -1,0 +1,108 @@
+//! One module per claim-scenario, plus the registry that maps command names to them.
+//!
+//! A scenario is an [`Experiment`]: a grid of cells, a pure simulation of one chunk of a
+//! cell, and a report from the merged accumulators. It knows nothing about threads, files or
+//! the terminal; the engine ([`crate::mc`]) and the runner supply those.
+
+mod hessian_signs;
+pub mod params;
+pub mod report;
+pub mod spec;
+
+pub use hessian_signs::HessianSigns;
+
+use toml::Table;
+
+use crate::mc::{Accumulator, StreamRng};
+use crate::stats::StatsError;
+use params::ParamError;
+use report::Report;
+use spec::ScenarioSpec;
+
+/// A claim-scenario, as the engine and the runner see it.
+pub trait Experiment: Sized + Sync {
+    /// What one chunk of one cell produces; merged in chunk order.
+    type Accumulator: Accumulator;
+
+    /// The scenario's description file `scenarios/<name>.toml`, embedded at build time.
+    const SPEC: &'static str;
+
+    /// Builds the experiment from a resolved parameter table, checking every value.
+    fn from_params(table: &Table) -> Result<Self, ParamError>;
+
+    /// Replicates of each grid cell, in grid order.
+    fn replicates_per_cell(&self) -> Vec<u64>;
+
+    /// Replicates per chunk: the unit of parallel work, checkpointing and sharding.
+    fn chunk_size(&self) -> u64;
+
+    /// Simulates `replicates` samples of grid cell `cell` from `rng`. Must be a pure
+    /// function of its arguments.
+    fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> Self::Accumulator;
+
+    /// Estimates, predictions and verdicts from the merged accumulator of every cell.
+    fn report(&self, cells: &[Self::Accumulator]) -> Result<Report, StatsError>;
+}
+
+/// Something to do with a scenario whose type is known only at run time (see [`dispatch`]).
+pub trait ExperimentVisitor {
+    /// What the visit returns.
+    type Output;
+    /// Called with the scenario's type and its parsed spec.
+    fn visit<E: Experiment>(self, spec: ScenarioSpec) -> Self::Output;
+}
+
+/// Every scenario's command name, in the order `list` and `all` use.
+pub const SCENARIO_NAMES: &[&str] = &["hessian-signs"];
+
+/// The spec of a scenario, or `None` for an unknown name.
+pub fn spec_of(name: &str) -> Option<Result<ScenarioSpec, ParamError>> {
+    let text = match name {
+        "hessian-signs" => HessianSigns::SPEC,
+        _ => return None,
+    };
+    Some(ScenarioSpec::parse(text, &format!("scenarios/{name}.toml")))
+}
+
+/// Calls `visitor` with the scenario named `name`; `None` for an unknown name.
+pub fn dispatch<V: ExperimentVisitor>(
+    name: &str,
+    visitor: V,
+) -> Option<Result<V::Output, ParamError>> {
+    let spec = match spec_of(name)? {
+        Ok(spec) => spec,
+        Err(e) => return Some(Err(e)),
+    };
+    match name {
+        "hessian-signs" => Some(Ok(visitor.visit::<HessianSigns>(spec))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct CheckProfiles;
+    impl ExperimentVisitor for CheckProfiles {
+        type Output = ();
+        fn visit<E: Experiment>(self, spec: ScenarioSpec) {
+            for profile in ["quick", "paper"] {
+                let table = spec.profile(profile).unwrap();
+                let experiment = E::from_params(&table)
+                    .unwrap_or_else(|e| panic!("{} {profile}: {e}", spec.name));
+                assert!(!experiment.replicates_per_cell().is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn every_spec_parses_and_every_profile_is_valid() {
+        for name in SCENARIO_NAMES {
+            let spec = spec_of(name).unwrap().unwrap();
+            assert_eq!(&spec.name, name);
+            dispatch(name, CheckProfiles).unwrap().unwrap();
+        }
+        assert!(spec_of("nope").is_none());
+    }
+}

@@ -1,0 +1,165 @@
+//! What a scenario hands back after the simulation: tidy tables and claim verdicts. It knows
+//! nothing of files or terminals; `output` renders it.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The outcome of a claim's statistical test (see CLAIMS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The data are consistent with the article's statement.
+    Supported,
+    /// The conclusion holds but the article's number is wrong.
+    SupportedWithCorrection,
+    /// The data contradict the statement.
+    Refuted,
+    /// The test had too little data to decide (e.g. no rare event observed).
+    Inconclusive,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Supported => "supported",
+            Verdict::SupportedWithCorrection => "supported-with-correction",
+            Verdict::Refuted => "refuted",
+            Verdict::Inconclusive => "inconclusive",
+        })
+    }
+}
+
+/// One value of a table cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Datum {
+    /// A label or category.
+    Text(String),
+    /// A count or index.
+    Integer(i64),
+    /// A measurement; NaN is written as an empty (missing) field.
+    Real(f64),
+    /// No value (e.g. no theory known).
+    Missing,
+}
+
+impl From<&str> for Datum {
+    fn from(s: &str) -> Self {
+        Datum::Text(s.to_string())
+    }
+}
+impl From<String> for Datum {
+    fn from(s: String) -> Self {
+        Datum::Text(s)
+    }
+}
+impl From<f64> for Datum {
+    fn from(x: f64) -> Self {
+        Datum::Real(x)
+    }
+}
+impl From<u64> for Datum {
+    fn from(x: u64) -> Self {
+        Datum::Integer(x as i64)
+    }
+}
+impl From<Option<f64>> for Datum {
+    fn from(x: Option<f64>) -> Self {
+        x.map_or(Datum::Missing, Datum::Real)
+    }
+}
+impl From<Verdict> for Datum {
+    fn from(v: Verdict) -> Self {
+        Datum::Text(v.to_string())
+    }
+}
+
+/// A tidy table: one row per observation, named columns in a fixed order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// File-name suffix: `""` for the main `<scenario>.csv`, else `<scenario>-<name>.csv`.
+    pub name: String,
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows, each as long as `columns`.
+    pub rows: Vec<Vec<Datum>>,
+}
+
+impl Table {
+    /// An empty table with the given columns.
+    pub fn new(name: &str, columns: &[&str]) -> Self {
+        Table {
+            name: name.to_string(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Appends a row (its length must match the columns; checked in debug builds).
+    pub fn push(&mut self, row: Vec<Datum>) {
+        debug_assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "row length in table `{}`",
+            self.name
+        );
+        self.rows.push(row);
+    }
+}
+
+/// The verdict on one claim for one subject (e.g. C1 for the GOE ensemble), with the three
+/// numbers side by side.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Claim id, e.g. `C1`.
+    pub claim: String,
+    /// What the finding is about, e.g. `goe`.
+    pub subject: String,
+    /// The article's prediction.
+    pub article: String,
+    /// The best known theory.
+    pub theory: String,
+    /// The measurement with its confidence interval.
+    pub measured: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The test that produced the verdict.
+    pub test: String,
+}
+
+/// Everything a scenario reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Tables; the first is the main CSV.
+    pub tables: Vec<Table>,
+    /// One finding per claim and subject.
+    pub findings: Vec<Finding>,
+}
+
+/// A number in 3 significant figures, scientific when far from 1, for findings.
+///
+/// ```
+/// use stuck::scenarios::report::short;
+/// assert_eq!(short(0.00390625), "3.91e-3");
+/// assert_eq!(short(0.146), "0.146");
+/// ```
+pub fn short(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x == 0.0 || (1e-2..1e4).contains(&x.abs()) {
+        format!("{}", (x * 1000.0).round() / 1000.0)
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+/// `e^{ln_value}` written as a power of ten, for numbers beyond f64 (e.g. `10^-1193.2`).
+///
+/// ```
+/// use stuck::scenarios::report::power_of_ten;
+/// assert_eq!(power_of_ten(-100.0 * std::f64::consts::LN_2), "10^-30.1");
+/// ```
+pub fn power_of_ten(ln_value: f64) -> String {
+    format!("10^{:.1}", ln_value / std::f64::consts::LN_10)
+}
