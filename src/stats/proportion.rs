@@ -149,7 +149,8 @@ mod tests {
 
     /// Reference intervals from R 4.x `binom.test(k, n)$conf.int` (Clopper–Pearson) and
     /// `prop.test(k, n, correct = FALSE)$conf.int` (Wilson), 95 %.
-    const REFERENCE: [(u64, u64, (f64, f64), (f64, f64)); 4] = [
+    type Interval = (f64, f64);
+    const REFERENCE: [(u64, u64, Interval, Interval); 4] = [
         (
             7,
             20,

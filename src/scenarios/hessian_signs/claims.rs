@@ -59,12 +59,7 @@ fn c1(experiment: &HessianSigns, ensemble: Ensemble, cells: &[&CellEstimate]) ->
         .or(cells.last());
     let (article, theory, measured) = match shown {
         Some(c) => (
-            format!(
-                "P(min, n={}) = 2^-{} = {}",
-                c.n,
-                c.n,
-                short(c.article_ln_p().exp())
-            ),
+            format!("P(min, n={}) = 2^-{} = {}", c.n, c.n, short(c.article_p())),
             format!("{} ({})", short(c.theory_ln_p.0.exp()), c.theory_ln_p.1),
             format!(
                 "{} [{}, {}] ({} of {} samples)",

@@ -211,6 +211,11 @@ struct CellEstimate {
 }
 
 impl CellEstimate {
+    /// The article's `P(min) = 2⁻ⁿ` (exact in f64 for n ≤ 1074).
+    fn article_p(&self) -> f64 {
+        0.5f64.powi(self.n as i32)
+    }
+
     fn article_ln_p(&self) -> f64 {
         -(self.n as f64) * std::f64::consts::LN_2
     }
@@ -303,9 +308,9 @@ fn main_table(rows: &[CellEstimate]) -> DataTable {
             r.minima.trials.into(),
             r.minima.successes.into(),
             r.histogram.diverged.into(),
-            r.article_ln_p().exp().into(),
+            r.article_p().into(),
             r.article_ln_p().into(),
-            (-r.article_ln_p()).exp().into(),
+            (1.0 / r.article_p()).into(),
             r.theory_ln_p.0.into(),
             r.theory_ln_p.1.into(),
             r.p_value.into(),

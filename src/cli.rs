@@ -1,0 +1,312 @@
+//! The command line: clap definitions, their translation into runner calls, and what is
+//! printed. Scenario subcommands are generated from the registry, so `stuck --help` lists
+//! every scenario and `stuck <scenario> --help` shows its description.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+use crate::mc::Shard;
+use crate::output::findings_table;
+use crate::runner::{self, EXIT_BAD_INPUT, RunError, RunOutcome, RunRequest, nearest};
+use crate::scenarios::SCENARIO_NAMES;
+
+const EXAMPLES: &str = "\
+Examples:
+  stuck list
+  stuck hessian-signs                                   # quick profile, ~1 minute
+  stuck hessian-signs --profile paper --threads 16 --seed 7 --out results/
+  stuck hessian-signs --set dims=[2,4,8] --set replicates=1000000
+  stuck hessian-signs --shard 1/4 --out shards/         # one of four machines
+  stuck merge shards/ --out results/                    # combine the four shard files
+  stuck all --profile quick";
+
+/// stuck: is your model really stuck in a local minimum? Monte Carlo tests of the claims of
+/// "Has your model really fallen into a local optimum?", each with a statistical verdict.
+#[derive(Debug, Parser)]
+#[command(name = "stuck", version, after_help = EXAMPLES, subcommand_required = true, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Builtin,
+}
+
+#[derive(Debug, Subcommand)]
+enum Builtin {
+    /// List the scenarios, the claims they test and their last verdicts.
+    #[command(after_help = "Example:\n  stuck list --out results/")]
+    List {
+        /// Directory whose manifests hold the last verdicts.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
+    /// Run every scenario, then print one verdict table.
+    #[command(after_help = "Example:\n  stuck all --profile quick --threads 2")]
+    All(CommonArgs),
+    /// Combine the shard files of a run (from `--shard K/N`) into its CSV and manifest.
+    #[command(
+        after_help = "Example:\n  stuck hessian-signs --shard 1/2 --out a/ && stuck hessian-signs --shard 2/2 --out b/\n  stuck merge a/ b/ --out merged/"
+    )]
+    Merge {
+        /// Shard files, or directories holding them.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// Where to write the merged CSV and manifest.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
+}
+
+/// The parameter profiles every scenario defines.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Profile {
+    /// About a minute per scenario on a laptop.
+    Quick,
+    /// The published numbers; see the README for its cost.
+    Paper,
+}
+
+impl Profile {
+    fn name(self) -> &'static str {
+        match self {
+            Profile::Quick => "quick",
+            Profile::Paper => "paper",
+        }
+    }
+}
+
+/// Options shared by every run.
+#[derive(Debug, Args)]
+struct CommonArgs {
+    /// Parameter profile.
+    #[arg(long, value_enum, default_value = "quick")]
+    profile: Profile,
+    /// Seed of every random stream; same seed and parameters give the same CSV bytes.
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    seed: u64,
+    /// Worker threads [default: all cores]; does not change the results.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    threads: Option<u16>,
+    /// Output directory for CSV, manifest and checkpoints.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Options of a single-scenario run.
+#[derive(Debug, Args)]
+struct ScenarioArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Override a parameter, e.g. `--set replicates=1000000` or `--set dims=[2,4]` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// TOML file of parameter overrides (applied before `--set`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Run only shard K of N (e.g. `2/8`) and write a shard file for `stuck merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+}
+
+/// The full command tree: the built-in commands plus one subcommand per scenario.
+fn command() -> clap::Command {
+    let mut command = Cli::command();
+    for name in SCENARIO_NAMES {
+        let (about, long_about) = match runner::find_spec(name) {
+            Ok(spec) => (
+                format!("[{}] {}", spec.claims.join(", "), spec.summary),
+                format!(
+                    "{}\n\n{}\n\nTest: {}",
+                    spec.summary, spec.description, spec.test
+                ),
+            ),
+            Err(e) => (e.to_string(), e.to_string()),
+        };
+        let sub = clap::Command::new(*name)
+            .about(about)
+            .long_about(long_about)
+            .after_help(format!(
+                "Examples:\n  stuck {name}\n  stuck {name} --profile paper --threads 8 --seed 7 --out results/\n  stuck {name} --shard 1/4 --out shards/"
+            ));
+        command = command.subcommand(ScenarioArgs::augment_args(sub));
+    }
+    command
+}
+
+/// Parses `args` and runs the command; returns the process exit code. Errors are printed as
+/// one line on stderr.
+pub fn run(args: impl IntoIterator<Item = OsString>, cancel: &AtomicBool) -> ExitCode {
+    let matches = match command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => return report_clap_error(e),
+    };
+    let result = match matches.subcommand() {
+        Some((name, sub)) if SCENARIO_NAMES.contains(&name) => run_one(name, sub, cancel),
+        _ => match Cli::from_arg_matches(&matches) {
+            Ok(cli) => run_builtin(cli.command, cancel),
+            Err(e) => return report_clap_error(e),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn request(name: &str, common: &CommonArgs) -> RunRequest {
+    RunRequest {
+        scenario: name.to_string(),
+        profile: common.profile.name().to_string(),
+        seed: common.seed,
+        threads: common.threads.map_or_else(default_threads, usize::from),
+        out: common.out.clone(),
+        sets: Vec::new(),
+        config: None,
+        quiet: common.quiet,
+        shard: None,
+    }
+}
+
+fn run_one(name: &str, matches: &ArgMatches, cancel: &AtomicBool) -> Result<(), RunError> {
+    let args =
+        ScenarioArgs::from_arg_matches(matches).map_err(|e| RunError::Internal(e.to_string()))?;
+    let request = RunRequest {
+        sets: args.sets,
+        config: args.config,
+        shard: args.shard,
+        ..request(name, &args.common)
+    };
+    let outcome = runner::run_scenario(&request, cancel)?;
+    announce(&outcome, request.quiet);
+    if request.shard.is_none() {
+        print!("{}", findings_table(&tagged(&outcome)));
+    }
+    Ok(())
+}
+
+fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
+    match command {
+        Builtin::List { out } => {
+            print!("{}", list(&out));
+            Ok(())
+        }
+        Builtin::All(common) => {
+            let mut findings = Vec::new();
+            for name in SCENARIO_NAMES {
+                let outcome = runner::run_scenario(&request(name, &common), cancel)?;
+                announce(&outcome, common.quiet);
+                findings.extend(tagged(&outcome));
+            }
+            print!("{}", findings_table(&findings));
+            Ok(())
+        }
+        Builtin::Merge { inputs, out } => {
+            let outcome = runner::merge(&inputs, &out)?;
+            announce(&outcome, false);
+            print!("{}", findings_table(&tagged(&outcome)));
+            Ok(())
+        }
+    }
+}
+
+fn tagged(outcome: &RunOutcome) -> Vec<(String, crate::scenarios::report::Finding)> {
+    outcome
+        .findings
+        .iter()
+        .map(|f| (outcome.scenario.clone(), f.clone()))
+        .collect()
+}
+
+fn announce(outcome: &RunOutcome, quiet: bool) {
+    if quiet {
+        return;
+    }
+    if outcome.resumed {
+        eprintln!("{}: resumed from a checkpoint", outcome.scenario);
+    }
+    for path in &outcome.written {
+        eprintln!("wrote {}", path.display());
+    }
+}
+
+/// The `list` table: name, claims, summary, last verdicts found in `out`.
+fn list(out: &std::path::Path) -> String {
+    let mut lines = Vec::new();
+    for name in SCENARIO_NAMES {
+        let (claims, summary) = match runner::find_spec(name) {
+            Ok(spec) => (spec.claims.join(","), spec.summary),
+            Err(e) => (String::new(), e.to_string()),
+        };
+        lines.push(format!("{name:<16} {claims:<8} {summary}"));
+        match runner::last_verdicts(out, name) {
+            Some(verdicts) => {
+                for (claim, subject, verdict) in verdicts {
+                    lines.push(format!(
+                        "{:<16} {claim:<8} last verdict ({subject}): {verdict}",
+                        ""
+                    ));
+                }
+            }
+            None => lines.push(format!(
+                "{:<16} {:<8} not run yet in {}",
+                "",
+                "",
+                out.display()
+            )),
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+/// Prints a clap error: help and version as clap renders them; anything else as one line,
+/// with the nearest command for an unknown one. Exit code 2 for errors.
+fn report_clap_error(error: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        ErrorKind::InvalidSubcommand => {
+            if let Some(ContextValue::String(name)) = error.get(ContextKind::InvalidSubcommand) {
+                let known = SCENARIO_NAMES
+                    .iter()
+                    .copied()
+                    .chain(["list", "all", "merge"]);
+                let hint = nearest(name, known)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                eprintln!(
+                    "error: unknown scenario or command `{name}`{hint}; `stuck list` shows the scenarios"
+                );
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        }
+        _ => {}
+    }
+    let rendered = error.render().to_string();
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("error: invalid arguments");
+    let tip = lines.find(|l| l.starts_with("tip:") || l.starts_with("[possible values"));
+    match tip {
+        Some(tip) => eprintln!("{first} ({tip})"),
+        None => eprintln!("{first}"),
+    }
+    ExitCode::from(EXIT_BAD_INPUT)
+}

@@ -1,0 +1,248 @@
+//! Bad input gets one clear line on stderr, exit code 2, no panic and no partial files.
+
+mod common;
+
+use std::path::Path;
+
+use common::{SMALL, entries, stuck};
+
+/// Runs `args` with `--out <dir>/out`, expects exit code 2, one line on stderr containing
+/// every `needle`, no panic, and nothing written in the output directory.
+fn rejects(dir: &Path, args: &[&str], needles: &[&str]) {
+    let out = dir.join("out");
+    let output = stuck().args(args).arg("--out").arg(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: `{needle}` not in: {stderr}"
+        );
+    }
+    assert!(
+        entries(&out).is_empty(),
+        "{args:?} left files: {:?}",
+        entries(&out)
+    );
+}
+
+fn scenario_with(extra: &[&str]) -> Vec<String> {
+    ["hessian-signs"]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
+}
+
+#[test]
+fn unknown_scenario_suggests_the_nearest_name() {
+    let dir = tempfile::tempdir().unwrap();
+    rejects(
+        dir.path(),
+        &["hessian-sign"],
+        &["unknown scenario", "did you mean `hessian-signs`"],
+    );
+    rejects(
+        dir.path(),
+        &["hesian-signs"],
+        &["did you mean `hessian-signs`"],
+    );
+}
+
+#[test]
+fn bad_engine_options() {
+    let dir = tempfile::tempdir().unwrap();
+    for (extra, needle) in [
+        (&["--threads", "0"][..], "--threads"),
+        (&["--threads", "abc"], "--threads"),
+        (&["--threads", "-3"], "-3"),
+        (&["--seed", "-1"], "-1"),
+        (&["--seed", "1.5"], "--seed"),
+        (&["--seed", "99999999999999999999999"], "--seed"),
+        (&["--shard", "0/2"], "K/N"),
+        (&["--shard", "3/2"], "K/N"),
+        (&["--shard", "half"], "K/N"),
+        (&["--profile", "huge"], "huge"),
+    ] {
+        let args = scenario_with(extra);
+        rejects(
+            dir.path(),
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            &[needle],
+        );
+    }
+}
+
+#[test]
+fn bad_parameters_name_the_key_and_range() {
+    let dir = tempfile::tempdir().unwrap();
+    for (set, needles) in [
+        ("bogus=3", &["unknown parameter `bogus`", "replicates"][..]),
+        ("replicates=abc", &["`replicates`", "integer", "abc"]),
+        ("replicates=0", &["`replicates`", "1..=1000000000000"]),
+        ("confidence=nan", &["`confidence`", "finite", "nan"]),
+        ("confidence=inf", &["`confidence`", "finite", "inf"]),
+        ("confidence=1.5", &["`confidence`", "(0, 1)"]),
+        ("dims=[1,0]", &["`dims`", "1..=200"]),
+        ("dims=[]", &["`dims`", "non-empty"]),
+        ("dims=[2,2]", &["`dims`", "repeat"]),
+        ("ensembles=gue", &["`ensembles`", "coin, goe"]),
+        ("novalue", &["key=value"]),
+    ] {
+        rejects(dir.path(), &["hessian-signs", "--set", set], needles);
+    }
+}
+
+#[test]
+fn malformed_or_wrong_config_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let malformed = dir.path().join("bad.toml");
+    std::fs::write(&malformed, "replicates = 10\ndims = [1, 2\n").unwrap();
+    rejects(
+        dir.path(),
+        &["hessian-signs", "--config", malformed.to_str().unwrap()],
+        &["malformed TOML", "bad.toml", "line"],
+    );
+    let wrong_type = dir.path().join("type.toml");
+    std::fs::write(&wrong_type, "replicates = \"many\"\n").unwrap();
+    rejects(
+        dir.path(),
+        &["hessian-signs", "--config", wrong_type.to_str().unwrap()],
+        &["`replicates`", "integer"],
+    );
+    rejects(
+        dir.path(),
+        &["hessian-signs", "--config", "/no/such/file.toml"],
+        &["cannot read config file"],
+    );
+}
+
+#[test]
+fn unwritable_output_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let output = stuck()
+        .arg("hessian-signs")
+        .args(SMALL)
+        .arg("--out")
+        .arg(file.join("sub"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cannot write") && stderr.contains("a-file"),
+        "{stderr}"
+    );
+}
+
+/// Runs one shard of the small run into `out` with the given extra options.
+fn shard(out: &Path, shard: &str, extra: &[&str]) {
+    stuck()
+        .arg("hessian-signs")
+        .args(SMALL)
+        .args(["--shard", shard, "--out"])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn merging_shards_of_different_runs_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    shard(&a, "1/2", &["--seed", "1"]);
+    shard(&b, "2/2", &["--seed", "2"]);
+    shard(&c, "2/2", &["--seed", "1", "--set", "replicates=30000"]);
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    rejects(
+        dir.path(),
+        &["merge", &path(&a), &path(&b)],
+        &["different runs", "seed"],
+    );
+    rejects(
+        dir.path(),
+        &["merge", &path(&a), &path(&c)],
+        &["different runs", "parameters"],
+    );
+    rejects(dir.path(), &["merge", &path(&a)], &["missing shards 2/2"]);
+    rejects(
+        dir.path(),
+        &[
+            "merge",
+            &path(&a),
+            &path(&a.join("hessian-signs.shard-1-of-2.json")),
+        ],
+        &["missing shards"],
+    );
+    rejects(
+        dir.path(),
+        &["merge", &path(&dir.path().join("nothing"))],
+        &["does not exist"],
+    );
+    // A damaged or foreign file is named, not a panic.
+    let junk = dir.path().join("junk.shard-1-of-1.json");
+    std::fs::write(&junk, "{ not json").unwrap();
+    rejects(
+        dir.path(),
+        &["merge", &path(&junk)],
+        &["not a stuck shard file"],
+    );
+    // A shard from another version of stuck.
+    let text = std::fs::read_to_string(b.join("hessian-signs.shard-2-of-2.json")).unwrap();
+    let old = dir.path().join("old");
+    std::fs::create_dir(&old).unwrap();
+    std::fs::write(
+        old.join("hessian-signs.shard-1-of-2.json"),
+        std::fs::read(a.join("hessian-signs.shard-1-of-2.json")).unwrap(),
+    )
+    .unwrap();
+    let version = format!("\"version\":\"{}\"", env!("CARGO_PKG_VERSION"));
+    assert!(text.contains(&version));
+    std::fs::write(
+        old.join("hessian-signs.shard-2-of-2.json"),
+        text.replace(&version, "\"version\":\"0.0.0\"")
+            .replace("\"seed\":2", "\"seed\":1"),
+    )
+    .unwrap();
+    rejects(
+        dir.path(),
+        &["merge", &path(&old)],
+        &["different runs", "version"],
+    );
+}
+
+#[test]
+fn help_on_every_command_has_an_example() {
+    for args in [
+        &["--help"][..],
+        &["hessian-signs", "--help"],
+        &["list", "--help"],
+        &["all", "--help"],
+        &["merge", "--help"],
+    ] {
+        let output = stuck().args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("Example"), "{args:?}: {stdout}");
+    }
+    let help =
+        String::from_utf8_lossy(&stuck().arg("--help").output().unwrap().stdout).into_owned();
+    assert!(
+        help.contains("hessian-signs"),
+        "scenarios are listed in --help"
+    );
+}

@@ -1,0 +1,194 @@
+//! The reproducibility contract, as a user sees it: same seed and parameters give the same
+//! CSV bytes for any --threads, any shard split merged, and any interruption resumed.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{SMALL, entries, read, stuck};
+
+fn run(out: &Path, extra: &[&str]) {
+    stuck()
+        .arg("hessian-signs")
+        .args(SMALL)
+        .args(["--seed", "11", "--out"])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn csv_is_byte_identical_for_1_2_and_8_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csvs = Vec::new();
+    for threads in ["1", "2", "8"] {
+        let out = dir.path().join(threads);
+        run(&out, &["--threads", threads]);
+        csvs.push((
+            read(&out.join("hessian-signs.csv")),
+            read(&out.join("hessian-signs-index-histogram.csv")),
+        ));
+        assert!(
+            !entries(&out).iter().any(|e| e.starts_with('.')),
+            "temp or checkpoint files left: {:?}",
+            entries(&out)
+        );
+    }
+    assert_eq!(csvs[0], csvs[1]);
+    assert_eq!(csvs[0], csvs[2]);
+    // A different seed must change the numbers (the test above would pass on constant output).
+    let other = dir.path().join("seed");
+    stuck()
+        .arg("hessian-signs")
+        .args(SMALL)
+        .args(["--seed", "12", "--out"])
+        .arg(&other)
+        .assert()
+        .success();
+    assert_ne!(read(&other.join("hessian-signs.csv")), csvs[0].0);
+}
+
+#[test]
+fn merged_shards_equal_the_single_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let single = dir.path().join("single");
+    run(&single, &["--threads", "2"]);
+    for count in [2, 3] {
+        let mut shard_dirs = Vec::new();
+        for index in 1..=count {
+            let shard_dir = dir.path().join(format!("{count}-shard-{index}"));
+            run(
+                &shard_dir,
+                &["--threads", "1", "--shard", &format!("{index}/{count}")],
+            );
+            assert!(
+                !shard_dir.join("hessian-signs.csv").exists(),
+                "a shard must not write a final CSV"
+            );
+            shard_dirs.push(shard_dir);
+        }
+        let merged = dir.path().join(format!("merged-{count}"));
+        stuck()
+            .arg("merge")
+            .args(&shard_dirs)
+            .arg("--out")
+            .arg(&merged)
+            .assert()
+            .success();
+        for file in ["hessian-signs.csv", "hessian-signs-index-histogram.csv"] {
+            assert_eq!(
+                read(&merged.join(file)),
+                read(&single.join(file)),
+                "{count} shards, {file}"
+            );
+        }
+    }
+}
+
+/// A run long enough to be interrupted: about 3 s on one core.
+const LONG: [&str; 6] = [
+    "--set=ensembles=[\"goe\"]",
+    "--set=dims=[6,7,8]",
+    "--set=replicates=400000",
+    "--set=chunk=2000",
+    "--seed=5",
+    "--quiet",
+];
+
+fn long_run(out: &Path, threads: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stuck"));
+    command
+        .arg("hessian-signs")
+        .args(LONG)
+        .args(["--threads", threads, "--out"])
+        .arg(out);
+    command
+}
+
+fn checkpoint_exists(out: &Path) -> bool {
+    !entries(&out.join(".stuck-checkpoints")).is_empty()
+}
+
+/// Starts the long run, waits for its first checkpoint, sends `signal`, and checks the
+/// process was still running when it got it.
+fn interrupt(out: &Path, signal: &str) -> std::process::ExitStatus {
+    let mut child = long_run(out, "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !checkpoint_exists(out) {
+        assert!(Instant::now() < deadline, "no checkpoint appeared");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before its first checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let killed = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait().unwrap()
+}
+
+fn reference(dir: &Path) -> Vec<u8> {
+    let out = dir.join("reference");
+    assert!(long_run(&out, "2").output().unwrap().status.success());
+    read(&out.join("hessian-signs.csv"))
+}
+
+fn resume_and_compare(out: &Path, expected: &[u8]) {
+    let resumed = long_run(out, "2").output().unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert_eq!(read(&out.join("hessian-signs.csv")), expected);
+    assert!(
+        !checkpoint_exists(out),
+        "checkpoint must be removed after success"
+    );
+}
+
+#[test]
+fn sigint_then_rerun_resumes_to_the_same_bytes() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let expected = reference(dir.path());
+    let out = dir.path().join("interrupted");
+    let status = interrupt(&out, "-INT");
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert!(status.signal().is_none());
+    assert!(checkpoint_exists(&out), "SIGINT must leave a checkpoint");
+    assert!(
+        !out.join("hessian-signs.csv").exists(),
+        "no CSV before the run is complete"
+    );
+    resume_and_compare(&out, &expected);
+}
+
+#[test]
+fn sigkill_then_rerun_resumes_to_the_same_bytes() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let expected = reference(dir.path());
+    let out = dir.path().join("killed");
+    let status = interrupt(&out, "-KILL");
+    assert_eq!(status.signal(), Some(9));
+    assert!(!out.join("hessian-signs.csv").exists());
+    // Only complete files: the checkpoint, and no temporary file holding a half write
+    // other than possibly one the kill cut short (it is ignored and overwritten).
+    resume_and_compare(&out, &expected);
+    assert!(
+        entries(&out)
+            .iter()
+            .all(|e| !e.ends_with(".csv") || !e.starts_with('.'))
+    );
+}
