@@ -40,8 +40,8 @@ pub struct Manifest {
     pub params: serde_json::Value,
     /// The seed.
     pub seed: u64,
-    /// Worker threads (does not affect the CSV).
-    pub threads: usize,
+    /// Worker threads (does not affect the CSV); absent for `stuck merge`.
+    pub threads: Option<usize>,
     /// `K/N` for a shard run, absent otherwise.
     pub shard: Option<String>,
     /// Number of shard files merged, for `stuck merge`.

@@ -148,7 +148,7 @@ impl ExperimentVisitor for MergeShards<'_> {
             profile: header.profile.clone(),
             params: &header.params,
             seed: header.seed,
-            threads: 0,
+            threads: None,
             merged_shards: Some(header.shard.count),
             resumed: false,
             started: self.started,

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanFloatCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::mc::Progress;
 
@@ -25,9 +25,12 @@ impl TerminalProgress {
     pub fn new(label: &str, quiet: bool) -> Self {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         let style = ProgressStyle::with_template(
-            "{msg} [{bar:30}] {human_pos}/{human_len} samples  {per_sec}  elapsed {elapsed}  ETA {eta}",
+            "{msg} [{bar:30}] {human_pos}/{human_len} samples  {rate}  elapsed {elapsed}  ETA {eta}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}/s", HumanFloatCount(state.per_sec().round()));
+        })
         .progress_chars("=> ");
         bar.set_style(style);
         bar.set_message(label.to_string());
