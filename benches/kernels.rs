@@ -4,7 +4,7 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use stuck::landscape::{CoinHessian, DenseGoe};
+use stuck::landscape::{CoinHessian, DenseWigner};
 use stuck::mc::chunk_stream;
 
 /// Index of one sampled Hessian: the article's coin model and dense GOE.
@@ -17,7 +17,7 @@ fn hessian_index(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("coin", n), &n, |b, _| {
             b.iter(|| black_box(coin.sample_index(&mut rng)))
         });
-        let mut goe = DenseGoe::new(n);
+        let mut goe = DenseWigner::goe(n);
         group.bench_with_input(BenchmarkId::new("goe_dense", n), &n, |b, _| {
             b.iter(|| black_box(goe.sample_index(&mut rng)))
         });

@@ -310,7 +310,8 @@ mod tests {
     }
 
     fn plan() -> ChunkPlan {
-        ChunkPlan::new(vec![1000, 333, 2500], 64).unwrap()
+        let cell = |replicates| crate::mc::CellWork { replicates, chunk: 64 };
+        ChunkPlan::new(vec![cell(1000), cell(333), cell(2500)]).unwrap()
     }
 
     #[test]

@@ -18,6 +18,6 @@ mod stream;
 pub use engine::{
     Accumulator, ChunkResult, EngineError, RunSpec, merge_shards, run_shard, run_to_completion,
 };
-pub use plan::{ChunkId, ChunkPlan, Shard, ShardParseError};
+pub use plan::{CellWork, ChunkId, ChunkPlan, Shard, ShardParseError};
 pub use progress::{Progress, Silent};
 pub use stream::{StreamRng, chunk_stream, fnv1a, splitmix64};

@@ -17,45 +17,59 @@ pub struct ChunkId {
     pub replicates: u64,
 }
 
-/// The replicates of each grid cell, cut into chunks of a fixed size.
+/// How many replicates a grid cell has and how many go into each of its chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellWork {
+    /// Replicates of the cell.
+    pub replicates: u64,
+    /// Replicates per chunk (the last chunk may be short).
+    pub chunk: u64,
+}
+
+/// The replicates of each grid cell, cut into chunks of a fixed size per cell.
 ///
-/// The chunk size is a parameter of the scenario, never of the machine: chunk boundaries,
-/// and therefore the random streams and the merge order, are the same on 1 thread or 1000.
+/// Chunk sizes are parameters of the scenario, never of the machine: chunk boundaries, and
+/// therefore the random streams and the merge order, are the same on 1 thread or 1000.
+/// Cells may use different sizes (a cheap sample and an expensive rare-event run differ by
+/// orders of magnitude in cost).
 ///
 /// ```
-/// use stuck::mc::ChunkPlan;
-/// let plan = ChunkPlan::new(vec![10, 3], 4).unwrap();
+/// use stuck::mc::{CellWork, ChunkPlan};
+/// let plan = ChunkPlan::new(vec![
+///     CellWork { replicates: 10, chunk: 4 },
+///     CellWork { replicates: 3, chunk: 4 },
+/// ]).unwrap();
 /// let sizes: Vec<u64> = plan.chunks().iter().map(|c| c.replicates).collect();
 /// assert_eq!(sizes, [4, 4, 2, 3]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkPlan {
-    replicates_per_cell: Vec<u64>,
-    chunk_size: u64,
+    cells: Vec<CellWork>,
 }
 
 impl ChunkPlan {
-    /// A plan; `None` when the chunk size is zero or a cell has no replicates.
-    pub fn new(replicates_per_cell: Vec<u64>, chunk_size: u64) -> Option<Self> {
-        (chunk_size > 0 && replicates_per_cell.iter().all(|&r| r > 0)).then_some(ChunkPlan {
-            replicates_per_cell,
-            chunk_size,
-        })
+    /// A plan; `None` when a chunk size is zero or a cell has no replicates.
+    pub fn new(cells: Vec<CellWork>) -> Option<Self> {
+        cells
+            .iter()
+            .all(|c| c.chunk > 0 && c.replicates > 0)
+            .then_some(ChunkPlan { cells })
     }
 
     /// Number of grid cells.
     pub fn cells(&self) -> usize {
-        self.replicates_per_cell.len()
+        self.cells.len()
     }
 
     /// Every chunk, cell by cell, in merge order.
     pub fn chunks(&self) -> Vec<ChunkId> {
         let mut chunks = Vec::new();
-        for (cell, &total) in self.replicates_per_cell.iter().enumerate() {
+        for (cell, work) in self.cells.iter().enumerate() {
+            let total = work.replicates;
             let mut start = 0;
             let mut index = 0;
             while start < total {
-                let replicates = self.chunk_size.min(total - start);
+                let replicates = work.chunk.min(total - start);
                 chunks.push(ChunkId {
                     cell,
                     index,
@@ -131,9 +145,13 @@ impl FromStr for Shard {
 mod tests {
     use super::*;
 
+    fn plan(replicates: &[u64], chunk: u64) -> Option<ChunkPlan> {
+        ChunkPlan::new(replicates.iter().map(|&replicates| CellWork { replicates, chunk }).collect())
+    }
+
     #[test]
     fn shards_partition_the_chunks() {
-        let plan = ChunkPlan::new(vec![7, 5, 9], 2).unwrap();
+        let plan = plan(&[7, 5, 9], 2).unwrap();
         let all = plan.chunks();
         for count in 1..=5 {
             let mut union: Vec<ChunkId> = (1..=count)
@@ -157,7 +175,7 @@ mod tests {
 
     #[test]
     fn rejects_empty_plans() {
-        assert!(ChunkPlan::new(vec![3], 0).is_none());
-        assert!(ChunkPlan::new(vec![3, 0], 2).is_none());
+        assert!(plan(&[3], 0).is_none());
+        assert!(plan(&[3, 0], 2).is_none());
     }
 }

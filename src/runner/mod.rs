@@ -189,7 +189,7 @@ impl ExperimentVisitor for ScenarioRun<'_> {
 
 /// The chunk plan of an experiment.
 fn plan_of<E: Experiment>(experiment: &E) -> Result<ChunkPlan, RunError> {
-    ChunkPlan::new(experiment.replicates_per_cell(), experiment.chunk_size())
+    ChunkPlan::new(experiment.work())
         .ok_or_else(|| RunError::Internal("a cell has no replicates or the chunk size is 0".into()))
 }
 

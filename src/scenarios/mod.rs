@@ -13,7 +13,7 @@ pub use hessian_signs::HessianSigns;
 
 use toml::Table;
 
-use crate::mc::{Accumulator, StreamRng};
+use crate::mc::{Accumulator, CellWork, StreamRng};
 use crate::stats::StatsError;
 use params::ParamError;
 use report::Report;
@@ -30,11 +30,9 @@ pub trait Experiment: Sized + Sync {
     /// Builds the experiment from a resolved parameter table, checking every value.
     fn from_params(table: &Table) -> Result<Self, ParamError>;
 
-    /// Replicates of each grid cell, in grid order.
-    fn replicates_per_cell(&self) -> Vec<u64>;
-
-    /// Replicates per chunk: the unit of parallel work, checkpointing and sharding.
-    fn chunk_size(&self) -> u64;
+    /// Replicates of each grid cell, in grid order, and the chunk size of each (the unit of
+    /// parallel work, checkpointing and sharding).
+    fn work(&self) -> Vec<CellWork>;
 
     /// Simulates `replicates` samples of grid cell `cell` from `rng`. Must be a pure
     /// function of its arguments.
@@ -91,7 +89,7 @@ mod tests {
                 let table = spec.profile(profile).unwrap();
                 let experiment = E::from_params(&table)
                     .unwrap_or_else(|e| panic!("{} {profile}: {e}", spec.name));
-                assert!(!experiment.replicates_per_cell().is_empty());
+                assert!(!experiment.work().is_empty());
             }
         }
     }

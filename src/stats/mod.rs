@@ -6,12 +6,14 @@
 //! combines them in a fixed order, so no sample is ever stored.
 
 mod fit;
+mod gaussian_tail;
 mod hypothesis;
 mod logspace;
 mod moments;
 mod proportion;
 
 pub use fit::{LinearFit, weighted_least_squares};
+pub use gaussian_tail::{ln_normal_sf, sample_normal_above};
 pub use hypothesis::{
     TestOutcome, binomial_test, chi_square_goodness_of_fit, chi_square_homogeneity,
     kolmogorov_smirnov, z_test,

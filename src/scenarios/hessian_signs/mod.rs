@@ -9,7 +9,7 @@ use toml::Table;
 use super::Experiment;
 use super::params::{ParamError, ParamReader};
 use super::report::{Datum, Report, Table as DataTable};
-use crate::landscape::{CoinHessian, DenseGoe, goe_2x2_positive_definite_probability};
+use crate::landscape::{CoinHessian, DenseWigner, goe_2x2_positive_definite_probability};
 use crate::mc::{Accumulator, StreamRng};
 use crate::stats::{Proportion, StatsError, binomial_test};
 
@@ -145,12 +145,8 @@ impl Experiment for HessianSigns {
         Ok(experiment)
     }
 
-    fn replicates_per_cell(&self) -> Vec<u64> {
-        vec![self.replicates; self.cells.len()]
-    }
-
-    fn chunk_size(&self) -> u64 {
-        self.chunk
+    fn work(&self) -> Vec<crate::mc::CellWork> {
+        vec![crate::mc::CellWork { replicates: self.replicates, chunk: self.chunk }; self.cells.len()]
     }
 
     fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> IndexHistogram {
@@ -167,7 +163,7 @@ impl Experiment for HessianSigns {
                 }
             }
             Ensemble::Goe => {
-                let mut sampler = DenseGoe::new(n as usize);
+                let mut sampler = DenseWigner::goe(n as usize);
                 for _ in 0..replicates {
                     match sampler.sample_index(rng) {
                         Some(index) => acc.histogram[index] += 1,
