@@ -151,7 +151,11 @@ pub fn marchenko_pastur_cdf(gamma: f64, x: f64) -> f64 {
         let t = low + half_width * (1.0 - phi.cos());
         let s = half_width * phi.sin();
         // At γ = 1 the lower edge is 0 and s²/t → w(1 + cos φ) as φ → 0.
-        let ratio = if t == 0.0 { half_width * (1.0 + phi.cos()) } else { s * s / t };
+        let ratio = if t == 0.0 {
+            half_width * (1.0 + phi.cos())
+        } else {
+            s * s / t
+        };
         ratio / (2.0 * std::f64::consts::PI * gamma)
     };
     let steps = 2000;
@@ -263,20 +267,36 @@ mod tests {
             fraction.push(sampler.sample_index(&mut rng).unwrap() as f64 / n as f64);
         }
         let expected = marchenko_pastur_cdf(0.5, shift);
-        assert!((fraction.mean() - expected).abs() < 0.02, "{} vs {expected}", fraction.mean());
+        assert!(
+            (fraction.mean() - expected).abs() < 0.02,
+            "{} vs {expected}",
+            fraction.mean()
+        );
     }
 
     #[test]
     fn marchenko_pastur_total_mass_and_atom() {
         for gamma in [0.1, 0.5, 1.0, 2.0] {
-            assert!((marchenko_pastur_cdf(gamma, 1e3) - 1.0).abs() < 1e-9, "γ = {gamma}");
+            assert!(
+                (marchenko_pastur_cdf(gamma, 1e3) - 1.0).abs() < 1e-9,
+                "γ = {gamma}"
+            );
         }
         assert!((marchenko_pastur_cdf(2.0, 1e-12) - 0.5).abs() < 1e-12);
         // Reference values from scipy.integrate.quad of the density.
-        for (gamma, x, expected) in [(0.5, 0.8, 0.48528023480007815), (1.0, 1.0, 0.6089977810442362), (0.25, 0.5, 0.18637840824217874)] {
-            assert!((marchenko_pastur_cdf(gamma, x) - expected).abs() < 1e-9, "F({gamma}, {x})");
+        for (gamma, x, expected) in [
+            (0.5, 0.8, 0.48528023480007815),
+            (1.0, 1.0, 0.6089977810442362),
+            (0.25, 0.5, 0.18637840824217874),
+        ] {
+            assert!(
+                (marchenko_pastur_cdf(gamma, x) - expected).abs() < 1e-9,
+                "F({gamma}, {x})"
+            );
         }
-        let values: Vec<f64> = (0..50).map(|i| marchenko_pastur_cdf(0.5, i as f64 * 0.1)).collect();
+        let values: Vec<f64> = (0..50)
+            .map(|i| marchenko_pastur_cdf(0.5, i as f64 * 0.1))
+            .collect();
         assert!(values.windows(2).all(|w| w[1] >= w[0]));
     }
 }

@@ -2,12 +2,12 @@
 //! rare-event estimators of their positive-definiteness.
 
 mod hessian;
-mod pivot_smc;
 mod tridiagonal;
+mod wall_splitting;
 
 pub use hessian::{
     CoinHessian, DenseWigner, ShiftedWishart, goe_2x2_positive_definite_probability,
     marchenko_pastur_cdf, negative_eigenvalue_count,
 };
-pub use pivot_smc::{PivotSmc, SmcWorkspace};
 pub use tridiagonal::{Inertia, TridiagonalEnsemble};
+pub use wall_splitting::{SplittingRun, SplittingWorkspace, WallSplitting, lowest_eigenvalue};

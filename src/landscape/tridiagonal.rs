@@ -74,6 +74,11 @@ impl TridiagonalEnsemble {
         self.diagonal_sd
     }
 
+    /// The off-diagonal scale `s` in `b_k² ~ s·χ²_{n−k}`.
+    pub fn offdiagonal_scale(&self) -> f64 {
+        self.offdiagonal_scale
+    }
+
     /// Draws `b_k²` for `k = 1..n−1`.
     #[inline]
     pub fn offdiagonal_squared<R: Rng + ?Sized>(&self, k: usize, rng: &mut R) -> f64 {
@@ -130,7 +135,11 @@ impl TridiagonalEnsemble {
 /// Replaces a pivot of magnitude at most [`PIVOT_MIN`] by `−PIVOT_MIN` (LAPACK `dlaebz`).
 #[inline]
 fn guard(pivot: f64) -> f64 {
-    if pivot.abs() <= PIVOT_MIN { -PIVOT_MIN } else { pivot }
+    if pivot.abs() <= PIVOT_MIN {
+        -PIVOT_MIN
+    } else {
+        pivot
+    }
 }
 
 #[cfg(test)]
@@ -154,7 +163,12 @@ mod tests {
             }
             // Level 1e-6: a false alarm once in a million seeds.
             let test = chi_square_homogeneity(&a, &b).unwrap();
-            assert!(test.p_value > 1e-6, "n = {n}: X² = {}, p = {}", test.statistic, test.p_value);
+            assert!(
+                test.p_value > 1e-6,
+                "n = {n}: X² = {}, p = {}",
+                test.statistic,
+                test.p_value
+            );
         }
     }
 
@@ -163,7 +177,9 @@ mod tests {
         let ensemble = TridiagonalEnsemble::goe(6);
         for chunk in 0..200 {
             // Same stream, so the same entries up to the first negative pivot.
-            let full = ensemble.inertia(0.3, &mut chunk_stream(6, "t", 0, chunk)).unwrap();
+            let full = ensemble
+                .inertia(0.3, &mut chunk_stream(6, "t", 0, chunk))
+                .unwrap();
             let early = ensemble.is_positive_definite(0.3, &mut chunk_stream(6, "t", 0, chunk));
             assert_eq!(full.negative == 0, early);
         }

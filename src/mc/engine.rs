@@ -310,7 +310,10 @@ mod tests {
     }
 
     fn plan() -> ChunkPlan {
-        let cell = |replicates| crate::mc::CellWork { replicates, chunk: 64 };
+        let cell = |replicates| crate::mc::CellWork {
+            replicates,
+            chunk: 64,
+        };
         ChunkPlan::new(vec![cell(1000), cell(333), cell(2500)]).unwrap()
     }
 

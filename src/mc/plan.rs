@@ -146,7 +146,12 @@ mod tests {
     use super::*;
 
     fn plan(replicates: &[u64], chunk: u64) -> Option<ChunkPlan> {
-        ChunkPlan::new(replicates.iter().map(|&replicates| CellWork { replicates, chunk }).collect())
+        ChunkPlan::new(
+            replicates
+                .iter()
+                .map(|&replicates| CellWork { replicates, chunk })
+                .collect(),
+        )
     }
 
     #[test]

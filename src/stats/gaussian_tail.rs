@@ -76,7 +76,10 @@ mod tests {
         ];
         for (t, expected) in cases {
             let got = ln_normal_sf(t);
-            assert!((got - expected).abs() <= 1e-10 * expected.abs(), "t = {t}: {got} vs {expected}");
+            assert!(
+                (got - expected).abs() <= 1e-10 * expected.abs(),
+                "t = {t}: {got} vs {expected}"
+            );
         }
         // Continuity across the switch at 30.
         assert!((ln_normal_sf(30.0) - ln_normal_sf(30.0 + 1e-9)).abs() < 1e-7);
@@ -86,13 +89,20 @@ mod tests {
     fn truncated_sampler_follows_the_conditional_law() {
         let mut rng = chunk_stream(4, "test", 0, 0);
         for t in [-2.0, 0.0, 0.5, 0.51, 3.0, 40.0] {
-            let samples: Vec<f64> = (0..20_000).map(|_| sample_normal_above(t, &mut rng)).collect();
+            let samples: Vec<f64> = (0..20_000)
+                .map(|_| sample_normal_above(t, &mut rng))
+                .collect();
             assert!(samples.iter().all(|&x| x > t));
             let tail = ln_normal_sf(t);
             let cdf = |x: f64| 1.0 - (ln_normal_sf(x) - tail).exp();
             // KS at level 1e-6: fails once in a million seeds if the law is right.
             let test = kolmogorov_smirnov(&samples, cdf).unwrap();
-            assert!(test.p_value > 1e-6, "t = {t}: D = {}, p = {}", test.statistic, test.p_value);
+            assert!(
+                test.p_value > 1e-6,
+                "t = {t}: D = {}, p = {}",
+                test.statistic,
+                test.p_value
+            );
         }
     }
 }

@@ -146,7 +146,13 @@ impl Experiment for HessianSigns {
     }
 
     fn work(&self) -> Vec<crate::mc::CellWork> {
-        vec![crate::mc::CellWork { replicates: self.replicates, chunk: self.chunk }; self.cells.len()]
+        vec![
+            crate::mc::CellWork {
+                replicates: self.replicates,
+                chunk: self.chunk
+            };
+            self.cells.len()
+        ]
     }
 
     fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> IndexHistogram {
