@@ -89,10 +89,11 @@ fn merged_shards_equal_the_single_run() {
 }
 
 /// A run long enough to be interrupted: about 3 s on one core.
-const LONG: [&str; 6] = [
-    "--set=ensembles=[\"goe\"]",
+const LONG: [&str; 7] = [
+    "--set=tail_ensembles=[]",
+    "--set=ensembles=[\"goe-dense\"]",
     "--set=dims=[6,7,8]",
-    "--set=replicates=400000",
+    "--set=dense_replicates=400000",
     "--set=chunk=2000",
     "--seed=5",
     "--quiet",
@@ -191,4 +192,57 @@ fn sigkill_then_rerun_resumes_to_the_same_bytes() {
             .iter()
             .all(|e| !e.ends_with(".csv") || !e.starts_with('.'))
     );
+}
+
+/// Every accumulator kind (counts, |det| weights in log space, splitting runs) gives the same
+/// bytes for any thread count and shard split.
+#[test]
+fn weighted_and_rare_event_cells_are_deterministic_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "hessian-signs",
+        "--quiet",
+        "--seed=3",
+        "--set=ensembles=[\"gaussian-field\"]",
+        "--set=dims=[2,3]",
+        "--set=replicates=20000",
+        "--set=chunk=3000",
+        "--set=tail_ensembles=[\"goe\",\"gaussian-field\"]",
+        "--set=tail_dims=[4,8]",
+        "--set=tail_runs=5",
+        "--set=particles=40",
+        "--set=tail_field_samples=20000",
+    ];
+    let run = |out: &Path, extra: &[&str]| {
+        stuck()
+            .args(args)
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .assert()
+            .success();
+    };
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    run(&one, &["--threads", "1"]);
+    run(&two, &["--threads", "2"]);
+    let shards = dir.path().join("shards");
+    for k in 1..=3 {
+        run(&shards, &["--threads", "2", "--shard", &format!("{k}/3")]);
+    }
+    let merged = dir.path().join("merged");
+    stuck()
+        .arg("merge")
+        .arg(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    for file in [
+        "hessian-signs.csv",
+        "hessian-signs-index-histogram.csv",
+        "hessian-signs-tail-fit.csv",
+    ] {
+        assert_eq!(read(&one.join(file)), read(&two.join(file)), "{file}");
+        assert_eq!(read(&one.join(file)), read(&merged.join(file)), "{file}");
+    }
 }

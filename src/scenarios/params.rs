@@ -238,6 +238,59 @@ impl<'a> ParamReader<'a> {
         Ok(values)
     }
 
+    /// A non-empty list of finite numbers, each in `range`, without repeats.
+    pub fn number_list(
+        &mut self,
+        key: &str,
+        range: RangeInclusive<f64>,
+        open: bool,
+    ) -> Result<Vec<f64>, ParamError> {
+        let items = self.list(key)?;
+        let values = items
+            .iter()
+            .map(|v| number_in(key, v, &range, open))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut seen: Vec<f64> = Vec::new();
+        for v in &values {
+            if seen.contains(v) {
+                return Err(ParamError::Invalid {
+                    key: key.to_string(),
+                    expected: "must not repeat a value".into(),
+                    got: format!("{v} twice"),
+                });
+            }
+            seen.push(*v);
+        }
+        Ok(values)
+    }
+
+    /// One name from `allowed`.
+    pub fn choice(&mut self, key: &str, allowed: &[&str]) -> Result<String, ParamError> {
+        match self.value(key)? {
+            Value::String(s) if allowed.contains(&s.as_str()) => Ok(s.clone()),
+            other => Err(ParamError::Invalid {
+                key: key.to_string(),
+                expected: format!("must be one of {}", allowed.join(", ")),
+                got: describe(other),
+            }),
+        }
+    }
+
+    /// A list of names, each one of `allowed`, without repeats; may be empty.
+    pub fn optional_choice_list(
+        &mut self,
+        key: &str,
+        allowed: &[&str],
+    ) -> Result<Vec<String>, ParamError> {
+        match self.table.get(key) {
+            Some(Value::Array(items)) if items.is_empty() => {
+                self.read.insert(key.to_string());
+                Ok(Vec::new())
+            }
+            _ => self.choice_list(key, allowed),
+        }
+    }
+
     /// A non-empty list of names, each one of `allowed`, without repeats.
     pub fn choice_list(&mut self, key: &str, allowed: &[&str]) -> Result<Vec<String>, ParamError> {
         let items = self.list(key)?;

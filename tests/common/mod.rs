@@ -10,7 +10,9 @@ pub fn stuck() -> assert_cmd::Command {
 
 /// A small hessian-signs run (a fraction of a second) used wherever only the plumbing is
 /// under test.
-pub const SMALL: [&str; 8] = [
+pub const SMALL: [&str; 10] = [
+    "--set",
+    "tail_ensembles=[]",
     "--set",
     "dims=[1,2,3,4]",
     "--set",

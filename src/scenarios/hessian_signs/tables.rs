@@ -1,0 +1,172 @@
+//! The CSV tables of `hessian-signs`.
+
+use super::HessianSigns;
+use super::claims::{TAIL_TERMS, TailFit};
+use super::estimates::CellEstimate;
+use super::model::Model;
+use super::theory;
+use crate::scenarios::report::{Datum, Table};
+
+/// Main table: one row per (model, method, n).
+pub fn main_table(experiment: &HessianSigns, rows: &[CellEstimate]) -> Table {
+    let mut table = Table::new(
+        "",
+        &[
+            "ensemble",
+            "model",
+            "method",
+            "n",
+            "variance_ratio",
+            "wishart_aspect",
+            "wishart_shift",
+            "p_min",
+            "p_min_low",
+            "p_min_high",
+            "p_min_wilson_low",
+            "p_min_wilson_high",
+            "ln_p_min",
+            "ln_p_min_se",
+            "index_mean",
+            "index_mean_se",
+            "index_var",
+            "index_var_se",
+            "ln_expected_visits",
+            "expected_visits",
+            "samples",
+            "minima",
+            "diverged",
+            "run_ln_sd",
+            "run_stages",
+            "article_p_min",
+            "article_ln_p_min",
+            "theory_ln_p_min",
+            "theory_source",
+            "theory_index_mean",
+            "theory_index_var",
+            "step_budget",
+            "p_value",
+            "verdict",
+        ],
+    );
+    for r in rows {
+        let model = &r.cell.model;
+        let (ratio, aspect, shift) = match *model {
+            Model::Wigner { ratio } => (Some(ratio), None, None),
+            Model::Wishart { aspect, shift } => (None, Some(aspect), Some(shift)),
+            _ => (None, None, None),
+        };
+        let theory_ln_p = theory::ln_p_min(model, r.cell.n);
+        let index = r.index;
+        table.push(vec![
+            model.ensemble().into(),
+            model.label().into(),
+            r.cell.method.name().into(),
+            r.cell.n.into(),
+            ratio.into(),
+            aspect.into(),
+            shift.into(),
+            r.ln_p.exp().into(),
+            r.bounds.0.into(),
+            r.bounds.1.into(),
+            r.wilson.map(|w| w.0).into(),
+            r.wilson.map(|w| w.1).into(),
+            r.ln_p.into(),
+            r.ln_se.into(),
+            index.map(|i| i.mean).into(),
+            index.map(|i| i.mean_se).into(),
+            index.map(|i| i.variance).into(),
+            index.map(|i| i.variance_se).into(),
+            (-r.ln_p).into(),
+            (-r.ln_p).exp().into(),
+            r.samples.into(),
+            r.minima.map_or(Datum::Missing, Datum::from),
+            r.diverged.into(),
+            r.runs.map(|x| x.0).into(),
+            r.runs.map(|x| x.1).into(),
+            0.5f64.powi(r.cell.n as i32).into(),
+            r.article_ln_p().into(),
+            theory_ln_p.map(|t| t.0).into(),
+            theory_ln_p.map_or(Datum::Missing, |t| t.1.into()),
+            theory::index_mean(model, r.cell.n).into(),
+            theory::index_variance(model, r.cell.n).into(),
+            experiment.step_budget.into(),
+            r.p_value.into(),
+            r.verdict.into(),
+        ]);
+    }
+    table
+}
+
+/// Index laws: one row per (model, n, index); for the Gaussian field the fraction is
+/// weighted by |det H| (the index law of critical points, by Kac–Rice).
+pub fn histogram_table(rows: &[CellEstimate]) -> Table {
+    let mut table = Table::new(
+        "index-histogram",
+        &[
+            "model",
+            "n",
+            "index",
+            "fraction",
+            "weighting",
+            "article_fraction",
+        ],
+    );
+    for r in rows.iter().filter(|r| !r.index_law.is_empty()) {
+        let weighting = if r.cell.model == Model::GaussianField {
+            "abs-det"
+        } else {
+            "count"
+        };
+        for (k, &fraction) in r.index_law.iter().enumerate() {
+            let article = statrs::function::factorial::binomial(r.cell.n, k as u64)
+                * 0.5f64.powi(r.cell.n as i32);
+            table.push(vec![
+                r.cell.model.label().into(),
+                r.cell.n.into(),
+                Datum::Integer(k as i64),
+                fraction.into(),
+                weighting.into(),
+                article.into(),
+            ]);
+        }
+    }
+    table
+}
+
+/// Tail fits: one row per (model, coefficient).
+pub fn fit_table(fits: &[TailFit]) -> Table {
+    let mut table = Table::new(
+        "tail-fit",
+        &[
+            "model",
+            "term",
+            "coefficient",
+            "standard_error",
+            "theory",
+            "dims",
+            "chi_square",
+            "dof",
+        ],
+    );
+    for f in fits {
+        for (j, term) in TAIL_TERMS.iter().enumerate() {
+            let theory = (j == 0 && f.subject == Model::Goe.label()).then_some(-theory::GOE_THETA);
+            table.push(vec![
+                f.subject.clone().into(),
+                (*term).into(),
+                f.fit.coefficients[j].into(),
+                f.fit.standard_errors[j].into(),
+                theory.into(),
+                f.dims
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .into(),
+                f.fit.chi_square.into(),
+                (f.fit.dof as u64).into(),
+            ]);
+        }
+    }
+    table
+}
