@@ -1,29 +1,90 @@
-//! Criterion benches of the hot kernels, with throughput in samples per second.
-//!
-//! Run with `cargo bench`; numbers for a named CPU are in the README.
+//! Criterion benches of the hot kernels of `hessian-signs`, with throughput in samples (or
+//! runs) per second. Run with `cargo bench --bench kernels`; the numbers for a named CPU are
+//! in the README, beside `scripts/numpy_hessian_baseline.py`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
-use stuck::landscape::{CoinHessian, DenseWigner};
+use stuck::landscape::{
+    CoinHessian, DenseWigner, SplittingWorkspace, TridiagonalEnsemble, WallSplitting,
+};
 use stuck::mc::chunk_stream;
 
-/// Index of one sampled Hessian: the article's coin model and dense GOE.
+/// Index of one sampled Hessian: the article's coin model, GOE tridiagonal (Sturm count)
+/// and GOE dense (symmetric eigenvalues).
 fn hessian_index(c: &mut Criterion) {
     let mut group = c.benchmark_group("hessian_index");
     group.throughput(Throughput::Elements(1));
-    for n in [2usize, 8, 32] {
+    for n in [8usize, 100] {
         let mut rng = chunk_stream(1, "bench", 0, 0);
         let coin = CoinHessian::new(n);
         group.bench_with_input(BenchmarkId::new("coin", n), &n, |b, _| {
             b.iter(|| black_box(coin.sample_index(&mut rng)))
         });
-        let mut goe = DenseWigner::goe(n);
+        let goe = TridiagonalEnsemble::goe(n);
+        group.bench_with_input(BenchmarkId::new("goe_tridiagonal", n), &n, |b, _| {
+            b.iter(|| black_box(goe.negative_count(0.0, &mut rng)))
+        });
+        let mut ahead = rng.clone();
+        ahead.jump();
+        group.throughput(Throughput::Elements(2));
+        group.bench_with_input(BenchmarkId::new("goe_tridiagonal_pair", n), &n, |b, _| {
+            b.iter(|| black_box(goe.negative_count_pair(0.0, &mut rng, &mut ahead)))
+        });
+        group.throughput(Throughput::Elements(1));
+        let mut dense = DenseWigner::goe(n);
         group.bench_with_input(BenchmarkId::new("goe_dense", n), &n, |b, _| {
-            b.iter(|| black_box(goe.sample_index(&mut rng)))
+            b.iter(|| black_box(dense.sample_index(&mut rng)))
         });
     }
     group.finish();
 }
 
-criterion_group!(benches, hessian_index);
+/// "Is this sample a minimum?" with early stopping: the cost must not grow with n.
+fn minimum_only(c: &mut Criterion) {
+    let mut group = c.benchmark_group("goe_is_minimum");
+    group.throughput(Throughput::Elements(1));
+    for n in [10usize, 100, 1000] {
+        let mut rng = chunk_stream(2, "bench", 0, 0);
+        let goe = TridiagonalEnsemble::goe(n);
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| black_box(goe.is_positive_definite(0.0, &mut rng)))
+        });
+    }
+    group.finish();
+}
+
+/// One full rare-event run (adaptive multilevel splitting) at n = 20 with 100 particles.
+fn splitting_run(c: &mut Criterion) {
+    let mut group = c.benchmark_group("goe_splitting_run");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(1));
+    let goe = TridiagonalEnsemble::goe(20);
+    let splitting = WallSplitting::new(&goe, 100, 0.3, 2);
+    let mut rng = chunk_stream(3, "bench", 0, 0);
+    let mut workspace = SplittingWorkspace::default();
+    group.bench_function("n20_particles100", |b| {
+        b.iter(|| black_box(splitting.run(0.0, &mut rng, &mut workspace)))
+    });
+    group.finish();
+}
+
+/// Kac–Rice weight of one Gaussian-field Hessian (shifted tridiagonal, ln |det|).
+fn field_weight(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gaussian_field_inertia");
+    group.throughput(Throughput::Elements(1));
+    let field = TridiagonalEnsemble::gaussian_field(100);
+    let mut rng = chunk_stream(4, "bench", 0, 0);
+    group.bench_function("n100", |b| {
+        b.iter(|| black_box(field.inertia(20.0, &mut rng)))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    hessian_index,
+    minimum_only,
+    splitting_run,
+    field_weight
+);
 criterion_main!(benches);

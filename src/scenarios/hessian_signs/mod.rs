@@ -48,7 +48,7 @@ impl Experiment for HessianSigns {
 
     fn from_params(table: &Table) -> Result<Self, ParamError> {
         let mut p = ParamReader::new(table);
-        let ensembles = p.choice_list("ensembles", &ENSEMBLES)?;
+        let ensembles = p.optional_choice_list("ensembles", &ENSEMBLES)?;
         let dims = p.integer_list("dims", 1..=200)?;
         let replicates = p.integer("replicates", 1..=1_000_000_000_000)?;
         let dense_replicates = p.integer("dense_replicates", 1..=1_000_000_000_000)?;
@@ -123,6 +123,13 @@ impl Experiment for HessianSigns {
             fit_min_dim: p.integer("fit_min_dim", 1..=400)?,
         };
         p.finish("hessian-signs")?;
+        if experiment.cells.is_empty() {
+            return Err(ParamError::Invalid {
+                key: "ensembles".into(),
+                expected: "or `tail_ensembles` must name at least one ensemble".into(),
+                got: "both empty".into(),
+            });
+        }
         Ok(experiment)
     }
 

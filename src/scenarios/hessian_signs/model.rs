@@ -279,8 +279,18 @@ fn index_histogram(
             (0..replicates).for_each(|_| record(Some(coin.sample_index(rng))));
         }
         Model::Goe if full_index => {
+            // Two interleaved streams: the chunk's own, and one 2^128 draws ahead of it.
             let goe = TridiagonalEnsemble::goe(n);
-            (0..replicates).for_each(|_| record(goe.inertia(0.0, rng).map(|i| i.negative)));
+            let mut ahead = rng.clone();
+            ahead.jump();
+            for _ in 0..replicates / 2 {
+                let (a, b) = goe.negative_count_pair(0.0, rng, &mut ahead);
+                record(a);
+                record(b);
+            }
+            if replicates % 2 == 1 {
+                record(goe.negative_count(0.0, rng));
+            }
         }
         Model::Goe => {
             let goe = TridiagonalEnsemble::goe(n);
