@@ -9,19 +9,21 @@
 //! - [`mc`]: the engine — seeded per-chunk streams, parallel fan-out, ordered reduction,
 //!   shards, checkpoints. Knows nothing about any scenario.
 //! - [`stats`]: mergeable estimators and hypothesis tests.
-//! - [`landscape`]: what is sampled or optimised (Hessian ensembles, …).
+//! - [`landscape`]: what is sampled or optimised (Hessian ensembles, saddles, wells, …).
+//! - [`optim`]: GD, SGD on minibatches, noisy and perturbed GD, momentum, Adam, clipping.
 //! - [`scenarios`]: one module per claim-scenario, their parameter specs, and the registry.
 //! - [`output`]: CSV, JSON manifest, shard files, terminal table.
 //! - [`runner`]: glue that runs a scenario through the engine and writes its outputs.
 //! - [`cli`]: the command line.
 //!
-//! Dependencies point one way: `scenarios → (landscape, stats, mc)`; nothing below depends
+//! Dependencies point one way: `scenarios → (optim, landscape, stats, mc)`, `optim → landscape`; nothing below depends
 //! on `scenarios`, `runner`, `cli` or `output`.
 
 pub mod atomic_file;
 pub mod cli;
 pub mod landscape;
 pub mod mc;
+pub mod optim;
 pub mod output;
 pub mod runner;
 pub mod scenarios;

@@ -2,6 +2,8 @@
 //! rare-event estimators of their positive-definiteness.
 
 mod hessian;
+mod objective;
+mod saddles;
 mod tridiagonal;
 mod wall_splitting;
 
@@ -9,5 +11,7 @@ pub use hessian::{
     CoinHessian, DenseWigner, ShiftedWishart, goe_2x2_positive_definite_probability,
     marchenko_pastur_cdf, negative_eigenvalue_count,
 };
+pub use objective::Objective;
+pub use saddles::{MAX_WIDTH, QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
 pub use tridiagonal::{Inertia, TridiagonalEnsemble};
 pub use wall_splitting::{SplittingRun, SplittingWorkspace, WallSplitting, lowest_eigenvalue};
