@@ -246,3 +246,53 @@ fn weighted_and_rare_event_cells_are_deterministic_too() {
         assert_eq!(read(&one.join(file)), read(&merged.join(file)), "{file}");
     }
 }
+
+/// saddle-escape: the same bytes for 1 and 2 threads and after a 2-way shard merge.
+#[test]
+fn saddle_escape_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "saddle-escape",
+        "--quiet",
+        "--set=replicates=40",
+        "--set=chunk=7",
+        "--set=learning_rates=[0.1]",
+        "--set=curvatures=[1.0]",
+        "--set=quadratic_dims=[2]",
+        "--set=chain_dims=[1,2,3,4]",
+    ];
+    let run = |out: &Path, extra: &[&str]| {
+        stuck()
+            .args(args)
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .assert()
+            .success();
+    };
+    let (one, two, shards, merged) = (
+        dir.path().join("1"),
+        dir.path().join("2"),
+        dir.path().join("s"),
+        dir.path().join("m"),
+    );
+    run(&one, &["--threads", "1"]);
+    run(&two, &["--threads", "2"]);
+    run(&shards, &["--shard", "1/2"]);
+    run(&shards, &["--shard", "2/2"]);
+    stuck()
+        .arg("merge")
+        .arg(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    assert_eq!(
+        read(&one.join("saddle-escape.csv")),
+        read(&two.join("saddle-escape.csv"))
+    );
+    assert_eq!(
+        read(&one.join("saddle-escape.csv")),
+        read(&merged.join("saddle-escape.csv"))
+    );
+}

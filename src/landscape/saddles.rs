@@ -2,8 +2,8 @@
 //! finite data set, and a chain of saddles.
 
 use rand::Rng;
-use rand_distr::StandardNormal;
 use rand::RngExt;
+use rand_distr::StandardNormal;
 
 use super::Objective;
 
@@ -18,7 +18,9 @@ impl QuadraticSaddle {
     /// directions of curvature `+positive`.
     pub fn new(dimension: usize, negative: usize, gamma: f64, positive: f64) -> Self {
         QuadraticSaddle {
-            curvatures: (0..dimension).map(|i| if i < negative { -gamma } else { positive }).collect(),
+            curvatures: (0..dimension)
+                .map(|i| if i < negative { -gamma } else { positive })
+                .collect(),
         }
     }
 }
@@ -29,7 +31,11 @@ impl Objective for QuadraticSaddle {
     }
 
     fn value(&self, x: &[f64]) -> f64 {
-        0.5 * x.iter().zip(&self.curvatures).map(|(x, h)| h * x * x).sum::<f64>()
+        0.5 * x
+            .iter()
+            .zip(&self.curvatures)
+            .map(|(x, h)| h * x * x)
+            .sum::<f64>()
     }
 
     fn gradient(&self, x: &[f64], out: &mut [f64]) {
@@ -61,19 +67,36 @@ pub struct TwoLayerLinear {
 impl TwoLayerLinear {
     /// A synthetic teacher problem: `xᵢ ~ N(0, I)`, `yᵢ = A xᵢ + noise·ξᵢ` with a Gaussian
     /// teacher `A` of entries N(0, 1/inputs). Widths are at most [`MAX_WIDTH`].
-    pub fn teacher<R: Rng + ?Sized>(inputs: usize, hidden: usize, outputs: usize, examples: usize, noise: f64, rng: &mut R) -> Self {
+    pub fn teacher<R: Rng + ?Sized>(
+        inputs: usize,
+        hidden: usize,
+        outputs: usize,
+        examples: usize,
+        noise: f64,
+        rng: &mut R,
+    ) -> Self {
         let teacher: Vec<f64> = (0..outputs * inputs)
             .map(|_| rng.sample::<f64, _>(StandardNormal) / (inputs as f64).sqrt())
             .collect();
-        let x: Vec<f64> = (0..examples * inputs).map(|_| rng.sample(StandardNormal)).collect();
+        let x: Vec<f64> = (0..examples * inputs)
+            .map(|_| rng.sample(StandardNormal))
+            .collect();
         let mut y = vec![0.0; examples * outputs];
         for i in 0..examples {
             for o in 0..outputs {
-                let clean: f64 = (0..inputs).map(|j| teacher[o * inputs + j] * x[i * inputs + j]).sum();
+                let clean: f64 = (0..inputs)
+                    .map(|j| teacher[o * inputs + j] * x[i * inputs + j])
+                    .sum();
                 y[i * outputs + o] = clean + noise * rng.sample::<f64, _>(StandardNormal);
             }
         }
-        TwoLayerLinear { inputs, hidden: hidden.min(MAX_WIDTH), outputs: outputs.min(MAX_WIDTH), x, y }
+        TwoLayerLinear {
+            inputs,
+            hidden: hidden.min(MAX_WIDTH),
+            outputs: outputs.min(MAX_WIDTH),
+            x,
+            y,
+        }
     }
 
     fn split<'a>(&self, theta: &'a [f64]) -> (&'a [f64], &'a [f64]) {
@@ -90,7 +113,9 @@ impl TwoLayerLinear {
         }
         let mut residual = [0.0; MAX_WIDTH];
         for o in 0..self.outputs {
-            let out: f64 = (0..self.hidden).map(|k| w2[o * self.hidden + k] * hidden[k]).sum();
+            let out: f64 = (0..self.hidden)
+                .map(|k| w2[o * self.hidden + k] * hidden[k])
+                .sum();
             residual[o] = out - self.y[i * self.outputs + o];
         }
         (residual, hidden)
@@ -106,8 +131,13 @@ impl TwoLayerLinear {
             let xi = &self.x[i * self.inputs..(i + 1) * self.inputs];
             let (g1, g2) = out.split_at_mut(self.hidden * self.inputs);
             for k in 0..self.hidden {
-                let back: f64 = (0..self.outputs).map(|o| w2[o * self.hidden + k] * residual[o]).sum();
-                for (g, x) in g1[k * self.inputs..(k + 1) * self.inputs].iter_mut().zip(xi) {
+                let back: f64 = (0..self.outputs)
+                    .map(|o| w2[o * self.hidden + k] * residual[o])
+                    .sum();
+                for (g, x) in g1[k * self.inputs..(k + 1) * self.inputs]
+                    .iter_mut()
+                    .zip(xi)
+                {
                     *g += back * x;
                 }
             }
@@ -127,9 +157,16 @@ impl TwoLayerLinear {
     pub fn saddle_negative_curvature(&self) -> f64 {
         let m = self.x.len() / self.inputs;
         let correlation = nalgebra::DMatrix::from_fn(self.outputs, self.inputs, |o, j| {
-            (0..m).map(|i| self.y[i * self.outputs + o] * self.x[i * self.inputs + j]).sum::<f64>() / m as f64
+            (0..m)
+                .map(|i| self.y[i * self.outputs + o] * self.x[i * self.inputs + j])
+                .sum::<f64>()
+                / m as f64
         });
-        correlation.singular_values().iter().copied().fold(0.0, f64::max)
+        correlation
+            .singular_values()
+            .iter()
+            .copied()
+            .fold(0.0, f64::max)
     }
 }
 
@@ -141,7 +178,12 @@ impl Objective for TwoLayerLinear {
     fn value(&self, theta: &[f64]) -> f64 {
         let m = self.x.len() / self.inputs;
         (0..m)
-            .map(|i| self.forward(theta, i).0[..self.outputs].iter().map(|r| r * r).sum::<f64>())
+            .map(|i| {
+                self.forward(theta, i).0[..self.outputs]
+                    .iter()
+                    .map(|r| r * r)
+                    .sum::<f64>()
+            })
             .sum::<f64>()
             / (2.0 * m as f64)
     }
@@ -177,7 +219,12 @@ pub struct SaddleChain {
 impl SaddleChain {
     /// d saddles with negative curvature `−2γ`, positive `2L`, exit radius R.
     pub fn new(dimension: usize, gamma: f64, stiffness: f64, radius: f64) -> Self {
-        SaddleChain { dimension, gamma, stiffness, radius }
+        SaddleChain {
+            dimension,
+            gamma,
+            stiffness,
+            radius,
+        }
     }
 
     /// The current region: the number of leading coordinates already escaped.
@@ -256,7 +303,9 @@ mod tests {
     fn linear_net_gradient_matches_finite_differences() {
         let mut rng = chunk_stream(1, "net", 0, 0);
         let net = TwoLayerLinear::teacher(3, 2, 2, 10, 0.1, &mut rng);
-        let theta: Vec<f64> = (0..net.dimension()).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
+        let theta: Vec<f64> = (0..net.dimension())
+            .map(|_| rng.sample::<f64, _>(StandardNormal))
+            .collect();
         let mut g = vec![0.0; net.dimension()];
         net.gradient(&theta, &mut g);
         for k in 0..theta.len() {
@@ -264,7 +313,11 @@ mod tests {
             plus[k] += 1e-6;
             minus[k] -= 1e-6;
             let numeric = (net.value(&plus) - net.value(&minus)) / 2e-6;
-            assert!((numeric - g[k]).abs() < 1e-6 * (1.0 + g[k].abs()), "{k}: {numeric} vs {}", g[k]);
+            assert!(
+                (numeric - g[k]).abs() < 1e-6 * (1.0 + g[k].abs()),
+                "{k}: {numeric} vs {}",
+                g[k]
+            );
         }
     }
 
@@ -279,10 +332,18 @@ mod tests {
             assert!(g.iter().all(|&v| v == 0.0));
         }
         // And SGD with any batch size stays there forever.
-        let config = OptimizerConfig { method: Method::Sgd { batch: 1 }, learning_rate: 0.1, clip: None };
+        let config = OptimizerConfig {
+            method: Method::Sgd { batch: 1 },
+            learning_rate: 0.1,
+            clip: None,
+        };
         let mut sgd = Optimizer::new(config, net.dimension(), net.examples());
         let mut theta = zero.clone();
-        assert_eq!(first_passage(&mut sgd, &net, &mut theta, 10_000, &mut rng, |t| norm(t) > 0.1), Passage::Censored);
+        assert_eq!(
+            first_passage(&mut sgd, &net, &mut theta, 10_000, &mut rng, |t| norm(t)
+                > 0.1),
+            Passage::Censored
+        );
     }
 
     #[test]
@@ -291,11 +352,17 @@ mod tests {
         let start = [1e-3; 4];
         let eta = 0.1;
         let predicted = chain.gd_exit_time_log_space(&start, eta).unwrap();
-        let config = OptimizerConfig { method: Method::Gd, learning_rate: eta, clip: None };
+        let config = OptimizerConfig {
+            method: Method::Gd,
+            learning_rate: eta,
+            clip: None,
+        };
         let mut gd = Optimizer::new(config, 4, 0);
         let mut x = start;
         let mut rng = chunk_stream(3, "chain", 0, 0);
-        match first_passage(&mut gd, &chain, &mut x, 1_000_000, &mut rng, |x| chain.escaped(x)) {
+        match first_passage(&mut gd, &chain, &mut x, 1_000_000, &mut rng, |x| {
+            chain.escaped(x)
+        }) {
             Passage::Reached(t) => assert_eq!(t as f64, predicted),
             other => panic!("{other:?}"),
         }
@@ -305,17 +372,31 @@ mod tests {
     fn long_chains_underflow_in_f64() {
         // d = 12 from 1e-3 with η = 0.1, γ = L = 1: later coordinates shrink below 1e-308.
         let chain = SaddleChain::new(12, 1.0, 1.0, 1.0);
-        let config = OptimizerConfig { method: Method::Gd, learning_rate: 0.1, clip: None };
+        let config = OptimizerConfig {
+            method: Method::Gd,
+            learning_rate: 0.1,
+            clip: None,
+        };
         let mut gd = Optimizer::new(config, 12, 0);
         let mut x = [1e-3; 12];
         let mut rng = chunk_stream(4, "chain", 0, 0);
-        assert_eq!(first_passage(&mut gd, &chain, &mut x, 10_000_000, &mut rng, |x| chain.escaped(x)), Passage::Underflow);
+        assert_eq!(
+            first_passage(&mut gd, &chain, &mut x, 10_000_000, &mut rng, |x| chain
+                .escaped(x)),
+            Passage::Underflow
+        );
         // The log-space count follows T₁((1+κ)^d − 1)/κ, κ = ln 1.25/ln 1.2, up to the
         // rounding of each T_k to an integer: one step at saddle k grows into at most
         // (1+κ)^{d−k} steps later, a relative error of at most 1/T₁ in the total.
         let exact = chain.gd_exit_time_log_space(&[1e-3; 12], 0.1).unwrap();
-        let (t1, kappa) = ((1000f64.ln() / 1.2f64.ln()).ceil(), 1.25f64.ln() / 1.2f64.ln());
+        let (t1, kappa) = (
+            (1000f64.ln() / 1.2f64.ln()).ceil(),
+            1.25f64.ln() / 1.2f64.ln(),
+        );
         let approximate = t1 * ((1.0 + kappa).powi(12) - 1.0) / kappa;
-        assert!((exact - approximate).abs() / approximate <= 1.0 / t1, "{exact} vs {approximate}");
+        assert!(
+            (exact - approximate).abs() / approximate <= 1.0 / t1,
+            "{exact} vs {approximate}"
+        );
     }
 }

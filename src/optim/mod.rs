@@ -118,7 +118,12 @@ impl Optimizer {
     }
 
     /// One step on `objective` from `x`, in place.
-    pub fn step<F: Objective, R: Rng + ?Sized>(&mut self, objective: &F, x: &mut [f64], rng: &mut R) -> StepStatus {
+    pub fn step<F: Objective, R: Rng + ?Sized>(
+        &mut self,
+        objective: &F,
+        x: &mut [f64],
+        rng: &mut R,
+    ) -> StepStatus {
         let eta = self.config.learning_rate;
         match self.config.method {
             Method::Sgd { batch } if !self.order.is_empty() => {
@@ -127,7 +132,11 @@ impl Optimizer {
                     shuffle(&mut self.order, rng);
                     self.cursor = 0;
                 }
-                objective.batch_gradient(x, &self.order[self.cursor..self.cursor + batch], &mut self.gradient);
+                objective.batch_gradient(
+                    x,
+                    &self.order[self.cursor..self.cursor + batch],
+                    &mut self.gradient,
+                );
                 self.cursor += batch;
             }
             _ => objective.gradient(x, &mut self.gradient),
@@ -143,16 +152,26 @@ impl Optimizer {
         self.steps += 1;
         match self.config.method {
             Method::Gd | Method::Sgd { .. } | Method::NoisyGd { .. } => {
-                x.iter_mut().zip(&self.gradient).for_each(|(xi, g)| *xi -= eta * g);
+                x.iter_mut()
+                    .zip(&self.gradient)
+                    .for_each(|(xi, g)| *xi -= eta * g);
             }
-            Method::Perturbed { radius, gradient_threshold, interval } => {
+            Method::Perturbed {
+                radius,
+                gradient_threshold,
+                interval,
+            } => {
                 let norm = norm(&self.gradient);
-                let due = self.last_perturbation.is_none_or(|t| self.steps - t >= interval);
+                let due = self
+                    .last_perturbation
+                    .is_none_or(|t| self.steps - t >= interval);
                 if norm < gradient_threshold && due {
                     self.last_perturbation = Some(self.steps);
                     add_uniform_ball(x, radius, &mut self.first_moment, rng);
                 }
-                x.iter_mut().zip(&self.gradient).for_each(|(xi, g)| *xi -= eta * g);
+                x.iter_mut()
+                    .zip(&self.gradient)
+                    .for_each(|(xi, g)| *xi -= eta * g);
             }
             Method::Momentum { beta } => {
                 for ((xi, v), g) in x.iter_mut().zip(&mut self.first_moment).zip(&self.gradient) {
@@ -160,10 +179,19 @@ impl Optimizer {
                     *xi += *v;
                 }
             }
-            Method::Adam { beta1, beta2, epsilon } => {
+            Method::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } => {
                 let t = self.steps as i32;
                 let (c1, c2) = (1.0 - beta1.powi(t), 1.0 - beta2.powi(t));
-                for (((xi, m), v), g) in x.iter_mut().zip(&mut self.first_moment).zip(&mut self.second_moment).zip(&self.gradient) {
+                for (((xi, m), v), g) in x
+                    .iter_mut()
+                    .zip(&mut self.first_moment)
+                    .zip(&mut self.second_moment)
+                    .zip(&self.gradient)
+                {
                     *m = beta1 * *m + (1.0 - beta1) * g;
                     *v = beta2 * *v + (1.0 - beta2) * g * g;
                     *xi -= eta * (*m / c1) / ((*v / c2).sqrt() + epsilon);
@@ -212,7 +240,9 @@ fn add_uniform_ball<R: Rng + ?Sized>(x: &mut [f64], radius: f64, scratch: &mut [
     let length = norm(scratch);
     let u: f64 = rng.random();
     let scale = radius * u.powf(1.0 / x.len() as f64) / length;
-    x.iter_mut().zip(scratch.iter()).for_each(|(xi, s)| *xi += scale * s);
+    x.iter_mut()
+        .zip(scratch.iter())
+        .for_each(|(xi, s)| *xi += scale * s);
     scratch.iter_mut().for_each(|s| *s = 0.0);
 }
 
@@ -278,12 +308,18 @@ mod tests {
             0.5 * x.iter().zip(&self.0).map(|(x, c)| c * x * x).sum::<f64>()
         }
         fn gradient(&self, x: &[f64], out: &mut [f64]) {
-            out.iter_mut().zip(x.iter().zip(&self.0)).for_each(|(o, (x, c))| *o = c * x);
+            out.iter_mut()
+                .zip(x.iter().zip(&self.0))
+                .for_each(|(o, (x, c))| *o = c * x);
         }
     }
 
     fn config(method: Method) -> OptimizerConfig {
-        OptimizerConfig { method, learning_rate: 0.1, clip: None }
+        OptimizerConfig {
+            method,
+            learning_rate: 0.1,
+            clip: None,
+        }
     }
 
     #[test]
@@ -314,7 +350,15 @@ mod tests {
         let f = Quadratic(vec![5.0, -3.0]);
         let mut rng = chunk_stream(1, "optim", 0, 0);
         let mut x = [1.0, 1.0];
-        let mut adam = Optimizer::new(config(Method::Adam { beta1: 0.9, beta2: 0.999, epsilon: 1e-12 }), 2, 0);
+        let mut adam = Optimizer::new(
+            config(Method::Adam {
+                beta1: 0.9,
+                beta2: 0.999,
+                epsilon: 1e-12,
+            }),
+            2,
+            0,
+        );
         adam.step(&f, &mut x, &mut rng);
         assert!((x[0] - 0.9).abs() < 1e-9 && (x[1] - 1.1).abs() < 1e-9);
     }
@@ -336,7 +380,10 @@ mod tests {
         let mut rng = chunk_stream(1, "optim", 0, 0);
         let mut gd = Optimizer::new(config(Method::Gd), 1, 0);
         let mut x = [1.0];
-        assert_eq!(first_passage(&mut gd, &f, &mut x, 10_000, &mut rng, |_| false), Passage::Diverged);
+        assert_eq!(
+            first_passage(&mut gd, &f, &mut x, 10_000, &mut rng, |_| false),
+            Passage::Diverged
+        );
     }
 
     #[test]
@@ -346,10 +393,20 @@ mod tests {
         let mut rng = chunk_stream(2, "optim", 0, 0);
         let mut gd = Optimizer::new(config(Method::Gd), 2, 0);
         let mut x = [0.0, 0.0];
-        assert_eq!(first_passage(&mut gd, &f, &mut x, 1000, &mut rng, |x| norm(x) > 1.0), Passage::Censored);
-        let perturbed = Method::Perturbed { radius: 0.01, gradient_threshold: 1e-3, interval: 10 };
+        assert_eq!(
+            first_passage(&mut gd, &f, &mut x, 1000, &mut rng, |x| norm(x) > 1.0),
+            Passage::Censored
+        );
+        let perturbed = Method::Perturbed {
+            radius: 0.01,
+            gradient_threshold: 1e-3,
+            interval: 10,
+        };
         let mut pgd = Optimizer::new(config(perturbed), 2, 0);
         let mut x = [0.0, 0.0];
-        assert!(matches!(first_passage(&mut pgd, &f, &mut x, 1000, &mut rng, |x| norm(x) > 1.0), Passage::Reached(_)));
+        assert!(matches!(
+            first_passage(&mut pgd, &f, &mut x, 1000, &mut rng, |x| norm(x) > 1.0),
+            Passage::Reached(_)
+        ));
     }
 }

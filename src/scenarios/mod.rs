@@ -4,12 +4,15 @@
 //! cell, and a report from the merged accumulators. It knows nothing about threads, files or
 //! the terminal; the engine ([`crate::mc`]) and the runner supply those.
 
+pub mod escape;
 mod hessian_signs;
 pub mod params;
 pub mod report;
+mod saddle_escape;
 pub mod spec;
 
 pub use hessian_signs::HessianSigns;
+pub use saddle_escape::SaddleEscape;
 
 use toml::Table;
 
@@ -51,12 +54,13 @@ pub trait ExperimentVisitor {
 }
 
 /// Every scenario's command name, in the order `list` and `all` use.
-pub const SCENARIO_NAMES: &[&str] = &["hessian-signs"];
+pub const SCENARIO_NAMES: &[&str] = &["hessian-signs", "saddle-escape"];
 
 /// The spec of a scenario, or `None` for an unknown name.
 pub fn spec_of(name: &str) -> Option<Result<ScenarioSpec, ParamError>> {
     let text = match name {
         "hessian-signs" => HessianSigns::SPEC,
+        "saddle-escape" => SaddleEscape::SPEC,
         _ => return None,
     };
     Some(ScenarioSpec::parse(text, &format!("scenarios/{name}.toml")))
@@ -73,6 +77,7 @@ pub fn dispatch<V: ExperimentVisitor>(
     };
     match name {
         "hessian-signs" => Some(Ok(visitor.visit::<HessianSigns>(spec))),
+        "saddle-escape" => Some(Ok(visitor.visit::<SaddleEscape>(spec))),
         _ => None,
     }
 }

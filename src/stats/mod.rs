@@ -8,6 +8,7 @@
 mod fit;
 mod gaussian_tail;
 mod hypothesis;
+mod log_histogram;
 mod logspace;
 mod moments;
 mod proportion;
@@ -18,6 +19,7 @@ pub use hypothesis::{
     TestOutcome, binomial_test, chi_square_goodness_of_fit, chi_square_homogeneity,
     kolmogorov_smirnov, z_test,
 };
+pub use log_histogram::LogHistogram;
 pub use logspace::LogSumExp;
 pub use moments::MeanVar;
 pub use proportion::{Proportion, two_sided_z};
