@@ -6,6 +6,7 @@ mod objective;
 mod saddles;
 mod tridiagonal;
 mod wall_splitting;
+mod wells;
 
 pub use hessian::{
     CoinHessian, DenseWigner, ShiftedWishart, goe_2x2_positive_definite_probability,
@@ -15,3 +16,4 @@ pub use objective::Objective;
 pub use saddles::{MAX_WIDTH, QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
 pub use tridiagonal::{Inertia, TridiagonalEnsemble};
 pub use wall_splitting::{SplittingRun, SplittingWorkspace, WallSplitting, lowest_eigenvalue};
+pub use wells::{DoubleWell, kramers_time, mean_first_passage_time};

@@ -10,9 +10,12 @@ pub mod params;
 pub mod report;
 mod saddle_escape;
 pub mod spec;
+mod well_escape;
 
 pub use hessian_signs::HessianSigns;
 pub use saddle_escape::SaddleEscape;
+pub use saddle_escape::theory as saddle_escape_theory;
+pub use well_escape::WellEscape;
 
 use toml::Table;
 
@@ -54,13 +57,14 @@ pub trait ExperimentVisitor {
 }
 
 /// Every scenario's command name, in the order `list` and `all` use.
-pub const SCENARIO_NAMES: &[&str] = &["hessian-signs", "saddle-escape"];
+pub const SCENARIO_NAMES: &[&str] = &["hessian-signs", "saddle-escape", "well-escape"];
 
 /// The spec of a scenario, or `None` for an unknown name.
 pub fn spec_of(name: &str) -> Option<Result<ScenarioSpec, ParamError>> {
     let text = match name {
         "hessian-signs" => HessianSigns::SPEC,
         "saddle-escape" => SaddleEscape::SPEC,
+        "well-escape" => WellEscape::SPEC,
         _ => return None,
     };
     Some(ScenarioSpec::parse(text, &format!("scenarios/{name}.toml")))
@@ -78,6 +82,7 @@ pub fn dispatch<V: ExperimentVisitor>(
     match name {
         "hessian-signs" => Some(Ok(visitor.visit::<HessianSigns>(spec))),
         "saddle-escape" => Some(Ok(visitor.visit::<SaddleEscape>(spec))),
+        "well-escape" => Some(Ok(visitor.visit::<WellEscape>(spec))),
         _ => None,
     }
 }

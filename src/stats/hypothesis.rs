@@ -237,6 +237,13 @@ pub fn kolmogorov_smirnov(
     })
 }
 
+/// The p-value of a one-sample KS distance `d` from `n` samples (Kolmogorov's limit law with
+/// Stephens' correction, as in [`kolmogorov_smirnov`]).
+pub fn kolmogorov_p_value(d: f64, n: u64) -> f64 {
+    let n = n as f64;
+    kolmogorov_survival((n.sqrt() + 0.12 + 0.11 / n.sqrt()) * d)
+}
+
 /// Kolmogorov's limiting survival function `Q(λ) = 2 Σ_{j≥1} (−1)^{j−1} e^{−2j²λ²}`.
 fn kolmogorov_survival(lambda: f64) -> f64 {
     if lambda < 0.2 {

@@ -3,7 +3,7 @@
 //! strict saddle, from the zero saddle of a two-layer linear network under real minibatch
 //! SGD, and along a chain of saddles.
 
-mod theory;
+pub mod theory;
 
 use rand::RngExt;
 use toml::Table;
