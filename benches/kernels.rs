@@ -80,11 +80,68 @@ fn field_weight(c: &mut Criterion) {
     group.finish();
 }
 
+/// One optimizer step per landscape, in coordinate updates per second.
+fn optimizer_steps(c: &mut Criterion) {
+    use stuck::landscape::{DoubleWell, Objective, QuadraticSaddle, TwoLayerLinear};
+    use stuck::optim::{Method, Optimizer, OptimizerConfig};
+    let mut group = c.benchmark_group("optimizer_step");
+    let mut rng = chunk_stream(5, "bench", 0, 0);
+    let d = 100;
+    let saddle = QuadraticSaddle::new(d, 1, 1.0, 1.0);
+    let well = DoubleWell::new(d, 0.0);
+    let net = TwoLayerLinear::teacher(4, 4, 4, 64, 0.1, &mut rng);
+    let gd = |method| OptimizerConfig {
+        method,
+        learning_rate: 0.01,
+        clip: None,
+    };
+    group.throughput(Throughput::Elements(d as u64));
+    for (name, method) in [
+        ("saddle_gd", Method::Gd),
+        ("saddle_noisy_gd", Method::NoisyGd { sigma: 1e-3 }),
+        ("saddle_momentum", Method::Momentum { beta: 0.9 }),
+        (
+            "saddle_adam",
+            Method::Adam {
+                beta1: 0.9,
+                beta2: 0.999,
+                epsilon: 1e-8,
+            },
+        ),
+    ] {
+        let mut optimizer = Optimizer::new(gd(method), d, 0);
+        let mut x = vec![1e-3; d];
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(optimizer.step(&saddle, &mut x, &mut rng)))
+        });
+    }
+    let mut optimizer = Optimizer::new(gd(Method::NoisyGd { sigma: 1.0 }), d, 0);
+    let mut x = vec![-1.0f64; d];
+    group.bench_function("double_well_noisy_gd", |b| {
+        b.iter(|| {
+            x[0] = x[0].clamp(-2.0, 2.0);
+            black_box(optimizer.step(&well, &mut x, &mut rng))
+        })
+    });
+    group.throughput(Throughput::Elements(net.dimension() as u64));
+    let mut optimizer = Optimizer::new(
+        gd(Method::Sgd { batch: 8 }),
+        net.dimension(),
+        net.examples(),
+    );
+    let mut theta = vec![1e-2; net.dimension()];
+    group.bench_function("linear_net_sgd_batch8", |b| {
+        b.iter(|| black_box(optimizer.step(&net, &mut theta, &mut rng)))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     hessian_index,
     minimum_only,
     splitting_run,
-    field_weight
+    field_weight,
+    optimizer_steps
 );
 criterion_main!(benches);

@@ -141,6 +141,14 @@ impl Optimizer {
             }
             _ => objective.gradient(x, &mut self.gradient),
         }
+        if let (Method::NoisyGd { sigma }, None) = (self.config.method, self.config.clip) {
+            // Fused noise and update: one pass, the hot loop of every escape experiment.
+            self.steps += 1;
+            for (xi, g) in x.iter_mut().zip(&self.gradient) {
+                *xi -= eta * (g + sigma * rng.sample::<f64, _>(StandardNormal));
+            }
+            return status(x);
+        }
         if let Method::NoisyGd { sigma } = self.config.method {
             for g in self.gradient.iter_mut() {
                 *g += sigma * rng.sample::<f64, _>(StandardNormal);
