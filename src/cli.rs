@@ -22,7 +22,8 @@ Examples:
   stuck hessian-signs --set dims=[2,4,8] --set replicates=1000000
   stuck hessian-signs --shard 1/4 --out shards/         # one of four machines
   stuck merge shards/ --out results/                    # combine the four shard files
-  stuck all --profile quick";
+  stuck all --profile quick
+  stuck bench --threads 1,2 --repeats 3                 # scaling across cores";
 
 /// stuck: is your model really stuck in a local minimum? Monte Carlo tests of the claims of
 /// "Has your model really fallen into a local optimum?", each with a statistical verdict.
@@ -45,6 +46,27 @@ enum Builtin {
     /// Run every scenario, then print one verdict table.
     #[command(after_help = "Example:\n  stuck all --profile quick --threads 2")]
     All(CommonArgs),
+    /// Strong and weak scaling of each scenario's kernel across thread counts (CSV + plot).
+    #[command(
+        after_help = "Examples:\n  stuck bench --threads 1,2 --repeats 3\n  stuck bench --scenario hessian-signs --threads 1,2,4,8 --out bench/"
+    )]
+    Bench {
+        /// Scenario to benchmark (repeatable) [default: all].
+        #[arg(long = "scenario")]
+        scenarios: Vec<String>,
+        /// Thread counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2", value_parser = clap::value_parser!(u16).range(1..=4096))]
+        threads: Vec<u16>,
+        /// Repeats per measurement (median, min, max are reported).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        repeats: u16,
+        /// Where to write bench.csv and bench-scaling.png.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Seed of the workloads.
+        #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+        seed: u64,
+    },
     /// Combine the shard files of a run (from `--shard K/N`) into its CSV and manifest.
     #[command(
         after_help = "Example:\n  stuck hessian-signs --shard 1/2 --out a/ && stuck hessian-signs --shard 2/2 --out b/\n  stuck merge a/ b/ --out merged/"
@@ -210,6 +232,27 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
                 findings.extend(tagged(&outcome));
             }
             print!("{}", findings_table(&findings));
+            Ok(())
+        }
+        Builtin::Bench {
+            scenarios,
+            threads,
+            repeats,
+            out,
+            seed,
+        } => {
+            let request = runner::BenchRequest {
+                scenarios,
+                threads: threads.into_iter().map(usize::from).collect(),
+                repeats: usize::from(repeats),
+                out,
+                seed,
+            };
+            let (summary, written) = runner::run_bench(&request, cancel)?;
+            print!("{summary}");
+            for path in written {
+                eprintln!("wrote {}", path.display());
+            }
             Ok(())
         }
         Builtin::Merge { inputs, out } => {

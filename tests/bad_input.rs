@@ -246,3 +246,48 @@ fn help_on_every_command_has_an_example() {
         "scenarios are listed in --help"
     );
 }
+
+#[test]
+fn bench_writes_csv_and_plot_and_rejects_bad_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench");
+    let output = stuck()
+        .args([
+            "bench",
+            "--scenario",
+            "well-escape",
+            "--threads",
+            "1,2",
+            "--repeats",
+            "1",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let csv = String::from_utf8(std::fs::read(out.join("bench.csv")).unwrap()).unwrap();
+    assert!(csv.starts_with("scenario,mode,threads,repeats,wall_median_s"));
+    assert_eq!(
+        csv.lines().count(),
+        5,
+        "header + strong and weak for 2 thread counts"
+    );
+    assert!(
+        std::fs::metadata(out.join("bench-scaling.png"))
+            .unwrap()
+            .len()
+            > 1000
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Amdahl serial fraction"));
+    rejects(dir.path(), &["bench", "--threads", "0"], &["--threads"]);
+    rejects(
+        dir.path(),
+        &["bench", "--scenario", "nope"],
+        &["unknown scenario"],
+    );
+}

@@ -159,6 +159,7 @@ impl ExperimentVisitor for MergeShards<'_> {
             findings,
             written,
             resumed: false,
+            samples: plan.chunks().iter().map(|c| c.replicates).sum(),
         })
     }
 }

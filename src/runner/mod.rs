@@ -2,10 +2,12 @@
 //! progress bar, write CSV and manifest; merge shard files. This is the glue between the
 //! scenario-agnostic engine, the scenarios and the output; the CLI calls it.
 
+mod bench;
 mod error;
 mod merge;
 mod progress_bar;
 
+pub use bench::{BenchRequest, run_bench};
 pub use error::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, RunError, nearest};
 pub use merge::merge;
 pub use progress_bar::TerminalProgress;
@@ -58,6 +60,8 @@ pub struct RunOutcome {
     pub written: Vec<PathBuf>,
     /// Whether finished work was restored from a checkpoint.
     pub resumed: bool,
+    /// Replicates simulated by the run (or shard), for throughput.
+    pub samples: u64,
 }
 
 /// The spec of `name`, or an "unknown scenario" error with the nearest name.
@@ -160,6 +164,11 @@ impl ExperimentVisitor for ScenarioRun<'_> {
                     findings: Vec::new(),
                     written: vec![path],
                     resumed,
+                    samples: plan
+                        .chunks_of(Some(shard))
+                        .iter()
+                        .map(|c| c.replicates)
+                        .sum(),
                 });
             }
             None => {
@@ -183,6 +192,7 @@ impl ExperimentVisitor for ScenarioRun<'_> {
             findings: written.1,
             written: written.0,
             resumed,
+            samples: plan.chunks().iter().map(|c| c.replicates).sum(),
         })
     }
 }

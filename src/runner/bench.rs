@@ -1,0 +1,333 @@
+//! `stuck bench`: strong and weak scaling of each scenario's kernel across thread counts,
+//! with the machine's other load recorded next to every measurement.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use super::{RunError, RunRequest, find_spec, run_scenario};
+use crate::atomic_file::write_atomically;
+use crate::output::{self, OutputError, Series, format_real, line_plot};
+use crate::stats::weighted_least_squares;
+
+/// What to benchmark.
+#[derive(Debug, Clone)]
+pub struct BenchRequest {
+    /// Scenarios (all when empty).
+    pub scenarios: Vec<String>,
+    /// Thread counts, e.g. 1, 2, 4.
+    pub threads: Vec<usize>,
+    /// Repeats per measurement (median, min and max are reported).
+    pub repeats: usize,
+    /// Output directory for `bench.csv` and `bench-scaling.png`.
+    pub out: PathBuf,
+    /// Seed of the workloads.
+    pub seed: u64,
+}
+
+/// A fixed workload of about a second on one core per scenario: the parameter overrides and
+/// the key that is multiplied by the thread count for weak scaling.
+fn workload(scenario: &str) -> Option<(Vec<&'static str>, &'static str, u64)> {
+    match scenario {
+        "hessian-signs" => Some((
+            vec![
+                "ensembles=[\"goe\"]",
+                "tail_ensembles=[]",
+                "dims=[100]",
+                "chunk=25000",
+            ],
+            "replicates",
+            1_000_000,
+        )),
+        "saddle-escape" => Some((
+            vec![
+                "quadratic_methods=[\"noisy-gd\"]",
+                "learning_rates=[0.1]",
+                "curvatures=[1.0]",
+                "noise_levels=[1e-6]",
+                "quadratic_dims=[50]",
+                "net_init_scales=[1e-3]",
+                "net_batches=[64]",
+                "chain_dims=[2]",
+                "chunk=100",
+            ],
+            "replicates",
+            1500,
+        )),
+        "well-escape" => Some((
+            vec![
+                "dims=[1]",
+                "tilts=[0.0]",
+                "barrier_ratios=[3.0]",
+                "chunk=500",
+            ],
+            "replicates",
+            15000,
+        )),
+        _ => None,
+    }
+}
+
+/// One measurement.
+#[derive(Debug, Clone)]
+struct Measurement {
+    scenario: String,
+    mode: &'static str,
+    threads: usize,
+    walls: Vec<f64>,
+    cpu_seconds: f64,
+    samples: u64,
+    idle_before: f64,
+    other_load: f64,
+    load_average: f64,
+}
+
+impl Measurement {
+    fn median(&self) -> f64 {
+        let mut w = self.walls.clone();
+        w.sort_by(f64::total_cmp);
+        w[w.len() / 2]
+    }
+}
+
+/// Runs the benchmark, writes `bench.csv` and `bench-scaling.png`, and returns the summary.
+pub fn run_bench(
+    request: &BenchRequest,
+    cancel: &AtomicBool,
+) -> Result<(String, Vec<PathBuf>), RunError> {
+    let scenarios: Vec<String> = if request.scenarios.is_empty() {
+        crate::scenarios::SCENARIO_NAMES
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        request.scenarios.clone()
+    };
+    for s in &scenarios {
+        find_spec(s)?;
+    }
+    output::prepare_output_dir(&request.out)?;
+    let scratch = request.out.join(".stuck-bench");
+    let mut rows = Vec::new();
+    for scenario in &scenarios {
+        let (sets, key, base) = workload(scenario)
+            .ok_or_else(|| RunError::Internal(format!("no bench workload for {scenario}")))?;
+        for mode in ["strong", "weak"] {
+            for &threads in &request.threads {
+                let replicates = if mode == "weak" {
+                    base * threads as u64
+                } else {
+                    base
+                };
+                let mut all_sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+                all_sets.push(format!("{key}={replicates}"));
+                let run = RunRequest {
+                    scenario: scenario.clone(),
+                    profile: "quick".into(),
+                    seed: request.seed,
+                    threads,
+                    out: scratch.clone(),
+                    sets: all_sets,
+                    config: None,
+                    quiet: true,
+                    shard: None,
+                };
+                let idle_before = idle_fraction(Duration::from_millis(200));
+                let mut measurement = Measurement {
+                    scenario: scenario.clone(),
+                    mode,
+                    threads,
+                    walls: Vec::new(),
+                    cpu_seconds: 0.0,
+                    samples: 0,
+                    idle_before,
+                    other_load: 0.0,
+                    load_average: load_average(),
+                };
+                let mut cpu = Vec::new();
+                let mut others = Vec::new();
+                for _ in 0..request.repeats.max(1) {
+                    let (stat_start, cpu_start, started) =
+                        (cpu_counters(), process_cpu_seconds(), Instant::now());
+                    let outcome = run_scenario(&run, cancel)?;
+                    let wall = started.elapsed().as_secs_f64();
+                    let used = process_cpu_seconds() - cpu_start;
+                    let busy = stat_start
+                        .zip(cpu_counters())
+                        .map_or(0.0, |(a, b)| 1.0 - idle_between(a, b));
+                    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+                    others.push((busy - used / (wall * cores)).max(0.0));
+                    measurement.walls.push(wall);
+                    measurement.samples = outcome.samples;
+                    cpu.push(used);
+                }
+                cpu.sort_by(f64::total_cmp);
+                measurement.cpu_seconds = cpu[cpu.len() / 2];
+                measurement.other_load = others.iter().copied().fold(0.0, f64::max);
+                rows.push(measurement);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (text, csv, series) = render(&rows)?;
+    let csv_path = request.out.join("bench.csv");
+    write_atomically(&csv_path, csv.as_bytes()).map_err(|e| OutputError {
+        path: csv_path.clone(),
+        message: e.to_string(),
+    })?;
+    let plot_path = request.out.join("bench-scaling.png");
+    line_plot(
+        &plot_path,
+        "Strong scaling",
+        "threads",
+        "speed-up",
+        &series,
+        true,
+    )?;
+    Ok((text, vec![csv_path, plot_path]))
+}
+
+/// The summary text, the CSV and the strong-scaling series.
+fn render(rows: &[Measurement]) -> Result<(String, String, Vec<Series>), RunError> {
+    let mut text = String::new();
+    let mut csv = String::from(
+        "scenario,mode,threads,repeats,wall_median_s,wall_min_s,wall_max_s,cpu_s,samples,samples_per_s,speedup,efficiency,idle_before,other_load,load_average,busy_warning\n",
+    );
+    let mut series = Vec::new();
+    let mut scenarios: Vec<&str> = rows.iter().map(|r| r.scenario.as_str()).collect();
+    scenarios.dedup();
+    for scenario in scenarios {
+        for mode in ["strong", "weak"] {
+            let group: Vec<&Measurement> = rows
+                .iter()
+                .filter(|r| r.scenario == scenario && r.mode == mode)
+                .collect();
+            let Some(base) = group.iter().find(|r| r.threads == 1).or(group.first()) else {
+                continue;
+            };
+            let (base_wall, base_threads) = (base.median(), base.threads as f64);
+            let mut points = Vec::new();
+            for r in &group {
+                let wall = r.median();
+                // Strong: T₁/T_p. Weak: the work grows with p, so p·T₁/T_p.
+                let speedup = if mode == "strong" {
+                    base_wall / wall * base_threads
+                } else {
+                    base_wall / wall * r.threads as f64 / base_threads
+                };
+                let efficiency = speedup / r.threads as f64;
+                let busy = r.idle_before < 0.9 || r.other_load > 0.1;
+                let min = r.walls.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = r.walls.iter().copied().fold(0.0, f64::max);
+                points.push((r.threads as f64, speedup));
+                csv.push_str(&format!(
+                    "{},{mode},{},{},{},{},{},{},{},{},{},{},{},{},{},{busy}\n",
+                    r.scenario,
+                    r.threads,
+                    r.walls.len(),
+                    format_real(wall),
+                    format_real(min),
+                    format_real(max),
+                    format_real(r.cpu_seconds),
+                    r.samples,
+                    format_real(r.samples as f64 / wall),
+                    format_real(speedup),
+                    format_real(efficiency),
+                    format_real(r.idle_before),
+                    format_real(r.other_load),
+                    format_real(r.load_average)
+                ));
+                text.push_str(&format!(
+                    "{scenario} {mode}, {} thread(s): {:.3} s (min {:.3}, max {:.3}, {} runs), {:.3} M samples/s, speed-up {:.2}x, efficiency {:.0}%{}\n",
+                    r.threads, wall, min, max, r.walls.len(), r.samples as f64 / wall / 1e6, speedup, efficiency * 100.0,
+                    if busy { format!("  WARNING: machine busy (idle before {:.0}%, other load {:.0}%)", r.idle_before * 100.0, r.other_load * 100.0) } else { String::new() }
+                ));
+            }
+            if mode == "strong" {
+                if let Some((f, se)) = amdahl(&points)? {
+                    text.push_str(&format!(
+                        "{scenario}: Amdahl serial fraction {f:.4}{}\n",
+                        se.map_or(String::new(), |s| format!(" +- {s:.4}"))
+                    ));
+                }
+                series.push(Series {
+                    label: scenario.to_string(),
+                    points,
+                });
+            }
+        }
+    }
+    Ok((text, csv, series))
+}
+
+/// Amdahl's law `S(p) = 1/(f + (1 − f)/p)`, i.e. `1/S = f + (1 − f)/p`: the serial fraction f
+/// is the intercept of a least-squares line of `1/S` on `1/p` (G. M. Amdahl, AFIPS 1967).
+/// With two thread counts the line is exact and has no standard error.
+fn amdahl(points: &[(f64, f64)]) -> Result<Option<(f64, Option<f64>)>, RunError> {
+    if points.len() < 2 {
+        return Ok(None);
+    }
+    let x: Vec<Vec<f64>> = points.iter().map(|(p, _)| vec![1.0, 1.0 / p]).collect();
+    let y: Vec<f64> = points.iter().map(|(_, s)| 1.0 / s).collect();
+    let fit = weighted_least_squares(&x, &y, &vec![1.0; points.len()])?;
+    let se =
+        (fit.dof > 0).then(|| fit.standard_errors[0] * (fit.chi_square / fit.dof as f64).sqrt());
+    Ok(Some((fit.coefficients[0], se)))
+}
+
+/// `(idle, total)` jiffies of all CPUs from `/proc/stat` (Linux); `None` elsewhere.
+fn cpu_counters() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?;
+    let values: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let idle = values.get(3)? + values.get(4).copied().unwrap_or(0);
+    Some((idle, values.iter().sum()))
+}
+
+fn idle_between(a: (u64, u64), b: (u64, u64)) -> f64 {
+    let total = b.1.saturating_sub(a.1);
+    if total == 0 {
+        1.0
+    } else {
+        b.0.saturating_sub(a.0) as f64 / total as f64
+    }
+}
+
+/// Fraction of CPU time idle over `window` (1 when unknown).
+fn idle_fraction(window: Duration) -> f64 {
+    let start = cpu_counters();
+    std::thread::sleep(window);
+    start
+        .zip(cpu_counters())
+        .map_or(1.0, |(a, b)| idle_between(a, b))
+}
+
+/// One-minute load average from `/proc/loadavg` (NaN when unknown).
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(f64::NAN)
+}
+
+/// User + system CPU seconds of this process from `/proc/self/stat` (fields 14 and 15, in
+/// clock ticks of 1/100 s, the Linux default); NaN elsewhere.
+fn process_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // The command name (field 2) may contain spaces; fields resume after its ')'.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
