@@ -77,6 +77,51 @@ pub fn write_tables(
         .collect()
 }
 
+/// Draws every plot of `report` as `<dir>/<scenario>-<name>.png` and returns the paths. The
+/// PNG is drawn to a temporary file and renamed, like every other output.
+pub fn write_plots(
+    dir: &Path,
+    scenario: &str,
+    report: &Report,
+) -> Result<Vec<PathBuf>, OutputError> {
+    report
+        .plots
+        .iter()
+        .map(|plot| {
+            let path = dir.join(format!("{scenario}-{}.png", plot.name));
+            // The bitmap backend picks the format from the extension, so the temporary name ends in .png.
+            let temporary = dir.join(format!(
+                ".{scenario}-{}.tmp-{}.png",
+                plot.name,
+                std::process::id()
+            ));
+            let series: Vec<Series> = plot
+                .series
+                .iter()
+                .map(|(label, points)| Series {
+                    label: label.clone(),
+                    points: points.clone(),
+                })
+                .collect();
+            let drawn = line_plot(
+                &temporary,
+                &plot.title,
+                &plot.x_label,
+                &plot.y_label,
+                &series,
+                false,
+            )
+            .and_then(|()| {
+                std::fs::rename(&temporary, &path).map_err(|e| OutputError::at(&path, e))
+            });
+            if drawn.is_err() {
+                let _ = std::fs::remove_file(&temporary);
+            }
+            drawn.map(|()| path)
+        })
+        .collect()
+}
+
 /// Writes the manifest atomically, last, so that its presence means the CSVs are complete.
 pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<PathBuf, OutputError> {
     let path = manifest_path(dir, &manifest.scenario);

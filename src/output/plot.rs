@@ -45,9 +45,16 @@ pub fn line_plot(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let all = series.iter().flat_map(|s| s.points.iter());
-    let (x_max, y_max) = all.fold((1.0f64, 1.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
+    let finite = || {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+    };
+    let (x_min, x_max) = finite().fold((0.0f64, 1.0f64), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
+    let (y_min, y_max) = finite().fold((0.0f64, 1.0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
     let y_max = if diagonal { y_max.max(x_max) } else { y_max };
+    let pad = |lo: f64, hi: f64| ((hi - lo) * 0.05).max(1e-12);
     let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| error(&e))?;
     let mut chart = ChartBuilder::on(&root)
@@ -55,7 +62,10 @@ pub fn line_plot(
         .margin(20)
         .x_label_area_size(45)
         .y_label_area_size(60)
-        .build_cartesian_2d(0.0..x_max * 1.05, 0.0..y_max * 1.1)
+        .build_cartesian_2d(
+            x_min - pad(x_min, x_max)..x_max + pad(x_min, x_max),
+            y_min - pad(y_min, y_max)..y_max + pad(y_min, y_max),
+        )
         .map_err(|e| error(&e))?;
     chart
         .configure_mesh()
@@ -85,7 +95,12 @@ pub fn line_plot(
             .label(s.label.clone())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
         chart
-            .draw_series(s.points.iter().map(|&p| Circle::new(p, 4, colour.filled())))
+            .draw_series(
+                s.points
+                    .iter()
+                    .filter(|p| p.0.is_finite() && p.1.is_finite())
+                    .map(|&p| Circle::new(p, 4, colour.filled())),
+            )
             .map_err(|e| error(&e))?;
     }
     chart

@@ -250,6 +250,7 @@ fn write_outputs(
     context: ManifestContext,
 ) -> Result<(Vec<PathBuf>, Vec<Finding>), RunError> {
     let mut written = output::write_tables(out, &spec.name, report)?;
+    written.extend(output::write_plots(out, &spec.name, report)?);
     let manifest = Manifest {
         tool: "stuck",
         version: TOOL_VERSION,

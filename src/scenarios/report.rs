@@ -127,6 +127,21 @@ pub struct Finding {
     pub test: String,
 }
 
+/// A line plot a scenario asks for: named series of (x, y) points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plot {
+    /// File-name suffix: the plot is written as `<scenario>-<name>.png`.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Axis labels.
+    pub x_label: String,
+    /// Axis labels.
+    pub y_label: String,
+    /// (legend, points) per line.
+    pub series: Vec<(String, Vec<(f64, f64)>)>,
+}
+
 /// Everything a scenario reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -134,6 +149,8 @@ pub struct Report {
     pub tables: Vec<Table>,
     /// One finding per claim and subject.
     pub findings: Vec<Finding>,
+    /// Plots to draw beside the tables.
+    pub plots: Vec<Plot>,
 }
 
 /// A number in 3 significant figures, scientific when far from 1, for findings.

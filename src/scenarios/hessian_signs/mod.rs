@@ -165,6 +165,7 @@ impl Experiment for HessianSigns {
                 tables::fit_table(&fits),
             ],
             findings: claims::findings(self, &rows, &fits)?,
+            plots: vec![tables::ln_p_plot(&rows)],
         })
     }
 }

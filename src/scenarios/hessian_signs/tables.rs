@@ -5,7 +5,7 @@ use super::claims::{TAIL_TERMS, TailFit};
 use super::estimates::CellEstimate;
 use super::model::Model;
 use super::theory;
-use crate::scenarios::report::{Datum, Table};
+use crate::scenarios::report::{Datum, Plot, Table};
 
 /// Main table: one row per (model, method, n).
 pub fn main_table(experiment: &HessianSigns, rows: &[CellEstimate]) -> Table {
@@ -169,4 +169,40 @@ pub fn fit_table(fits: &[TailFit]) -> Table {
         }
     }
     table
+}
+
+/// ln P(min) against n for every model, beside the article's `n ln ½` and GOE's `−θn²`.
+pub fn ln_p_plot(rows: &[CellEstimate]) -> Plot {
+    let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for r in rows.iter().filter(|r| r.ln_p.is_finite()) {
+        let label = r.cell.model.label();
+        match series.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, points)) => points.push((r.cell.n as f64, r.ln_p)),
+            None => series.push((label, vec![(r.cell.n as f64, r.ln_p)])),
+        }
+    }
+    for (_, points) in series.iter_mut() {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    let largest = rows.iter().map(|r| r.cell.n).max().unwrap_or(1);
+    let grid: Vec<f64> = (1..=largest).map(|n| n as f64).collect();
+    series.push((
+        "article: n ln(1/2)".into(),
+        grid.iter()
+            .map(|&n| (n, -n * std::f64::consts::LN_2))
+            .collect(),
+    ));
+    series.push((
+        "GOE: -(ln3/4) n^2".into(),
+        grid.iter()
+            .map(|&n| (n, -theory::GOE_THETA * n * n))
+            .collect(),
+    ));
+    Plot {
+        name: "ln-p-min".into(),
+        title: "ln P(critical point is a minimum)".into(),
+        x_label: "dimension n".into(),
+        y_label: "ln P(min)".into(),
+        series,
+    }
 }

@@ -340,6 +340,7 @@ impl Experiment for SaddleEscape {
         Ok(Report {
             tables: vec![table],
             findings: self.findings(cells)?,
+            plots: vec![self.chain_plot(cells)],
         })
     }
 }
@@ -402,6 +403,43 @@ impl SaddleEscape {
                 init_scale: Some(self.chain.3),
                 radius: self.radius,
             },
+        }
+    }
+
+    /// log10 of the mean steps to cross a chain of d saddles, GD against perturbed GD.
+    fn chain_plot(&self, cells: &[EscapeTimes]) -> super::report::Plot {
+        let mut gd = Vec::new();
+        let mut pgd = Vec::new();
+        let mut exact = Vec::new();
+        for (case, times) in self.cells.iter().zip(cells) {
+            if let Case::Chain {
+                perturbed,
+                dimension,
+            } = case
+            {
+                let point = (*dimension as f64, times.steps.mean().log10());
+                if *perturbed {
+                    pgd.push(point);
+                } else {
+                    if times.steps.count() > 0 {
+                        gd.push(point);
+                    }
+                    if let (Some(t), _, _) = self.theory(case) {
+                        exact.push((*dimension as f64, t.log10()));
+                    }
+                }
+            }
+        }
+        super::report::Plot {
+            name: "chain".into(),
+            title: "Crossing a chain of saddles".into(),
+            x_label: "saddles d".into(),
+            y_label: "log10 mean steps".into(),
+            series: vec![
+                ("GD (f64, until underflow)".into(), gd),
+                ("GD exact (log space)".into(), exact),
+                ("perturbed GD".into(), pgd),
+            ],
         }
     }
 

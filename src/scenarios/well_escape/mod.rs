@@ -250,6 +250,7 @@ impl Experiment for WellEscape {
         Ok(Report {
             tables: vec![table],
             findings: self.findings(cells)?,
+            plots: vec![self.arrhenius_plot(cells)],
         })
     }
 }
@@ -306,6 +307,46 @@ impl WellEscape {
                     kramers: None,
                 }
             }
+        }
+    }
+
+    /// ln(mean steps) against ΔU/D: wells (measured and exact) beside the saddle.
+    fn arrhenius_plot(&self, cells: &[EscapeTimes]) -> super::report::Plot {
+        let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+        let mut add =
+            |label: String, point: (f64, f64)| match series.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, points)) => points.push(point),
+                None => series.push((label, vec![point])),
+            };
+        for (case, times) in self.cells.iter().zip(cells) {
+            match *case {
+                Case::Well {
+                    dimension,
+                    tilt: 0.0,
+                    ratio,
+                    target: Target::OtherWell,
+                } => {
+                    add(
+                        format!("well d={dimension}"),
+                        (ratio, times.steps.mean().ln()),
+                    );
+                    if let Some(exact) = self.prediction(case).exact {
+                        add(format!("exact MFPT d={dimension}"), (ratio, exact.ln()));
+                    }
+                }
+                Case::Saddle { dimension, ratio } => add(
+                    format!("saddle d={dimension}"),
+                    (ratio, times.steps.mean().ln()),
+                ),
+                _ => {}
+            }
+        }
+        super::report::Plot {
+            name: "arrhenius".into(),
+            title: "Escape from a well vs from a saddle".into(),
+            x_label: "barrier / noise  dU/D".into(),
+            y_label: "ln mean steps".into(),
+            series,
         }
     }
 
