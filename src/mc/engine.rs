@@ -109,18 +109,9 @@ where
         spec,
         &simulate,
         (0..plan.cells()).map(|_| None).collect(),
-        |state: &mut Vec<Option<A>>, chunk, acc| match &mut state[chunk.cell] {
-            Some(prefix) => prefix.merge(acc),
-            slot @ None => *slot = Some(acc),
-        },
+        |state: &mut Vec<Option<A>>, chunk, acc| absorb_in_order(state, chunk.cell, acc),
     )?;
-    folded
-        .into_iter()
-        .enumerate()
-        .map(|(cell, acc)| {
-            acc.ok_or_else(|| EngineError::Incomplete(format!("cell {cell} has no chunks")))
-        })
-        .collect()
+    every_cell(folded)
 }
 
 /// Runs the chunks of one shard and returns their accumulators, unmerged, in chunk order;
@@ -169,11 +160,22 @@ pub fn merge_shards<A: Accumulator>(
     }
     let mut cells: Vec<Option<A>> = (0..plan.cells()).map(|_| None).collect();
     for result in results {
-        match &mut cells[result.chunk.cell] {
-            Some(prefix) => prefix.merge(result.accumulator),
-            slot @ None => *slot = Some(result.accumulator),
-        }
+        absorb_in_order(&mut cells, result.chunk.cell, result.accumulator);
     }
+    every_cell(cells)
+}
+
+/// Left-folds a chunk's accumulator into its cell's running prefix (the merge order that
+/// makes results independent of threads and shards).
+fn absorb_in_order<A: Accumulator>(cells: &mut [Option<A>], cell: usize, acc: A) {
+    match &mut cells[cell] {
+        Some(prefix) => prefix.merge(acc),
+        slot @ None => *slot = Some(acc),
+    }
+}
+
+/// The per-cell results, or an error naming a cell that received no chunk.
+fn every_cell<A>(cells: Vec<Option<A>>) -> Result<Vec<A>, EngineError> {
     cells
         .into_iter()
         .enumerate()

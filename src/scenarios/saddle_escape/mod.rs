@@ -191,15 +191,7 @@ impl Experiment for SaddleEscape {
                     "noisy-gd" => Method::NoisyGd { sigma },
                     _ => self.perturbed(u64::MAX),
                 };
-                let mut optimizer = Optimizer::new(
-                    OptimizerConfig {
-                        method,
-                        learning_rate,
-                        clip: None,
-                    },
-                    dimension,
-                    0,
-                );
+                let mut optimizer = Self::optimizer(method, learning_rate, dimension, 0);
                 let mut x = vec![0.0; dimension];
                 for _ in 0..replicates {
                     optimizer.reset();
@@ -257,15 +249,7 @@ impl Experiment for SaddleEscape {
                 } else {
                     Method::Gd
                 };
-                let mut optimizer = Optimizer::new(
-                    OptimizerConfig {
-                        method,
-                        learning_rate,
-                        clip: None,
-                    },
-                    dimension,
-                    0,
-                );
+                let mut optimizer = Self::optimizer(method, learning_rate, dimension, 0);
                 let mut x = vec![0.0; dimension];
                 for _ in 0..replicates {
                     optimizer.reset();
@@ -441,6 +425,24 @@ impl SaddleEscape {
                 ("perturbed GD".into(), pgd),
             ],
         }
+    }
+
+    /// A fresh optimizer for a cell.
+    fn optimizer(
+        method: Method,
+        learning_rate: f64,
+        dimension: usize,
+        examples: usize,
+    ) -> Optimizer {
+        Optimizer::new(
+            OptimizerConfig {
+                method,
+                learning_rate,
+                clip: None,
+            },
+            dimension,
+            examples,
+        )
     }
 
     /// Perturbed GD: on the quadratic one perturbation (the closed form assumes it), on the
