@@ -63,6 +63,10 @@ pub fn index_variance(model: &Model, n: u64) -> Option<f64> {
 /// Marchenko–Pastur lower edge `(1 − √γ)²` decides whether P(min) → 1 or → 0 as n grows.
 pub fn limit_description(model: &Model) -> Option<String> {
     match model {
+        // With m ≥ n samples XᵀX/m is positive definite almost surely: no shift, no saddle.
+        Model::Wishart { aspect, shift } if *aspect <= 1.0 && *shift <= 0.0 => Some(format!(
+            "P = 1 for every n: X^T X/m > 0 when m >= n, and shift {shift} <= 0"
+        )),
         Model::Wishart { aspect, shift } => {
             let edge = (1.0 - aspect.sqrt()).powi(2);
             let limit = if *shift < edge { 1 } else { 0 };
