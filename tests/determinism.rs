@@ -296,3 +296,42 @@ fn saddle_escape_is_deterministic() {
         read(&merged.join("saddle-escape.csv"))
     );
 }
+
+/// degenerate-trap end to end: GD never passes the half trap and the cubic saddle, crawls into
+/// the quartic minimum, and every other optimizer arrives; same bytes on 1 and 2 threads.
+#[test]
+fn degenerate_trap_outcomes_and_determinism() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("1"), dir.path().join("2"));
+    for (out, threads) in [(&one, "1"), (&two, "2")] {
+        stuck()
+            .args([
+                "degenerate-trap",
+                "--quiet",
+                "--set=replicates=200",
+                "--threads",
+                threads,
+                "--out",
+            ])
+            .arg(out)
+            .assert()
+            .success();
+    }
+    let csv = read(&one.join("degenerate-trap.csv"));
+    assert_eq!(csv, read(&two.join("degenerate-trap.csv")));
+    let text = String::from_utf8(csv).unwrap();
+    assert!(
+        text.contains("half-trap,gd,,0.1,x >= x* + 1")
+            && text.contains("never: converges to the degenerate critical point"),
+        "{text}"
+    );
+    assert!(
+        text.contains("never: converges to the degenerate saddle like 1/(eta k)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("crawls algebraically, then arrives"),
+        "{text}"
+    );
+    assert_eq!(text.matches(",arrives,").count(), 12, "{text}");
+}

@@ -1,6 +1,7 @@
 //! What is sampled or optimised: random Hessian ensembles, the inertia of their samples, and
 //! rare-event estimators of their positive-definiteness.
 
+mod degenerate;
 mod hessian;
 mod objective;
 mod saddles;
@@ -8,6 +9,7 @@ mod tridiagonal;
 mod wall_splitting;
 mod wells;
 
+pub use degenerate::{DegenerateLoss, DegenerateTerrain};
 pub use hessian::{
     CoinHessian, DenseWigner, ShiftedWishart, goe_2x2_positive_definite_probability,
     marchenko_pastur_cdf, negative_eigenvalue_count,

@@ -4,6 +4,7 @@
 //! cell, and a report from the merged accumulators. It knows nothing about threads, files or
 //! the terminal; the engine ([`crate::mc`]) and the runner supply those.
 
+mod degenerate_trap;
 pub mod escape;
 mod hessian_signs;
 pub mod params;
@@ -12,6 +13,7 @@ mod saddle_escape;
 pub mod spec;
 mod well_escape;
 
+pub use degenerate_trap::DegenerateTrap;
 pub use hessian_signs::HessianSigns;
 pub use saddle_escape::SaddleEscape;
 pub use saddle_escape::theory as saddle_escape_theory;
@@ -57,7 +59,12 @@ pub trait ExperimentVisitor {
 }
 
 /// Every scenario's command name, in the order `list` and `all` use.
-pub const SCENARIO_NAMES: &[&str] = &["hessian-signs", "saddle-escape", "well-escape"];
+pub const SCENARIO_NAMES: &[&str] = &[
+    "hessian-signs",
+    "saddle-escape",
+    "well-escape",
+    "degenerate-trap",
+];
 
 /// The spec of a scenario, or `None` for an unknown name.
 pub fn spec_of(name: &str) -> Option<Result<ScenarioSpec, ParamError>> {
@@ -65,6 +72,7 @@ pub fn spec_of(name: &str) -> Option<Result<ScenarioSpec, ParamError>> {
         "hessian-signs" => HessianSigns::SPEC,
         "saddle-escape" => SaddleEscape::SPEC,
         "well-escape" => WellEscape::SPEC,
+        "degenerate-trap" => DegenerateTrap::SPEC,
         _ => return None,
     };
     Some(ScenarioSpec::parse(text, &format!("scenarios/{name}.toml")))
@@ -83,6 +91,7 @@ pub fn dispatch<V: ExperimentVisitor>(
         "hessian-signs" => Some(Ok(visitor.visit::<HessianSigns>(spec))),
         "saddle-escape" => Some(Ok(visitor.visit::<SaddleEscape>(spec))),
         "well-escape" => Some(Ok(visitor.visit::<WellEscape>(spec))),
+        "degenerate-trap" => Some(Ok(visitor.visit::<DegenerateTrap>(spec))),
         _ => None,
     }
 }

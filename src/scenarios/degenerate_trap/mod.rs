@@ -1,0 +1,345 @@
+//! `degenerate-trap`: claim C8 — on some degenerate terrain a first-order method never
+//! arrives, like a walker whose every step is half the previous one.
+//!
+//! With a fixed step and a continuous gradient, if GD converges its limit is a critical
+//! point; so "never arriving" means converging to a degenerate critical point (the half trap,
+//! the cubic saddle) or crawling algebraically towards a degenerate minimum (the quartic). The
+//! CSV says which, for GD, noisy GD, heavy-ball momentum and Adam.
+
+use serde::{Deserialize, Serialize};
+use toml::Table;
+
+use super::Experiment;
+use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
+use super::params::{ParamError, ParamReader};
+use super::report::{Datum, Finding, Report, Table as DataTable, Verdict, short};
+use crate::landscape::{DegenerateLoss, DegenerateTerrain};
+use crate::mc::{Accumulator, CellWork, StreamRng};
+use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
+use crate::stats::{MeanVar, StatsError};
+
+/// Which terrain, with its start and its target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Terrain {
+    /// Start at x* − 1, target x* + 1.
+    HalfTrap,
+    /// Start at 1, target −1 (beyond the degenerate saddle at 0).
+    Cubic,
+    /// Start at 1, target |x| ≤ ε (the degenerate minimum at 0).
+    Quartic,
+}
+
+impl Terrain {
+    fn name(self) -> &'static str {
+        match self {
+            Terrain::HalfTrap => "half-trap",
+            Terrain::Cubic => "cubic",
+            Terrain::Quartic => "quartic",
+        }
+    }
+}
+
+/// Escape times plus where the runs that never arrived ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrapRuns {
+    /// Steps to the target.
+    pub times: EscapeTimes,
+    /// Distance to the degenerate critical point at the end of the runs that did not arrive.
+    pub final_distance: MeanVar,
+}
+
+impl Accumulator for TrapRuns {
+    fn merge(&mut self, later: Self) {
+        self.times.merge(later.times);
+        self.final_distance.merge(&later.final_distance);
+    }
+}
+
+/// The resolved scenario.
+pub struct DegenerateTrap {
+    cells: Vec<(Terrain, &'static str, f64)>,
+    replicates: u64,
+    chunk: u64,
+    budget: u64,
+    learning_rate: f64,
+    slope: f64,
+    epsilon: f64,
+    momentum: f64,
+    adam: (f64, f64),
+}
+
+/// The trap's position x* on the half-trap terrain.
+const TRAP: f64 = 1.0;
+
+impl Experiment for DegenerateTrap {
+    type Accumulator = TrapRuns;
+    const SPEC: &'static str = include_str!("../../../scenarios/degenerate-trap.toml");
+
+    fn from_params(table: &Table) -> Result<Self, ParamError> {
+        let mut p = ParamReader::new(table);
+        let replicates = p.integer("replicates", 1..=1_000_000_000)?;
+        let chunk = p.integer("chunk", 1..=1_000_000_000)?;
+        let budget = p.integer("budget", 1..=1_000_000_000_000)?;
+        let learning_rate = p.number("learning_rate", 0.0..=1.0, true)?;
+        let slope = p.number("trap_slope", 0.0..=1e6, true)?;
+        let epsilon = p.number("epsilon", 0.0..=1.0, true)?;
+        let noise = p.number_list("noise_levels", 0.0..=1e3, true)?;
+        let momentum = p.number("momentum", 0.0..=1.0, true)?;
+        let adam = (
+            p.number("adam_beta1", 0.0..=1.0, false)?,
+            p.number("adam_beta2", 0.0..=1.0, true)?,
+        );
+        p.finish("degenerate-trap")?;
+        let mut cells = Vec::new();
+        for terrain in [Terrain::HalfTrap, Terrain::Cubic, Terrain::Quartic] {
+            cells.push((terrain, "gd", 0.0));
+            for &sigma in &noise {
+                cells.push((terrain, "noisy-gd", sigma));
+            }
+            cells.push((terrain, "momentum", 0.0));
+            cells.push((terrain, "adam", 0.0));
+        }
+        Ok(DegenerateTrap {
+            cells,
+            replicates,
+            chunk,
+            budget,
+            learning_rate,
+            slope,
+            epsilon,
+            momentum,
+            adam,
+        })
+    }
+
+    fn work(&self) -> Vec<CellWork> {
+        self.cells
+            .iter()
+            .map(|(_, method, _)| CellWork {
+                // GD is deterministic here: one run says everything.
+                replicates: if *method == "gd" { 1 } else { self.replicates },
+                chunk: self.chunk,
+            })
+            .collect()
+    }
+
+    fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> TrapRuns {
+        let (terrain, method, sigma) = self.cells[cell];
+        let loss = match terrain {
+            Terrain::HalfTrap => DegenerateLoss::HalfTrap {
+                c: self.slope,
+                trap: TRAP,
+            },
+            Terrain::Cubic => DegenerateLoss::Cubic,
+            Terrain::Quartic => DegenerateLoss::Quartic,
+        };
+        let objective = DegenerateTerrain { loss, dimension: 1 };
+        let method = match method {
+            "gd" => Method::Gd,
+            "noisy-gd" => Method::NoisyGd { sigma },
+            "momentum" => Method::Momentum {
+                beta: self.momentum,
+            },
+            _ => Method::Adam {
+                beta1: self.adam.0,
+                beta2: self.adam.1,
+                epsilon: 1e-12,
+            },
+        };
+        let mut optimizer = Optimizer::new(
+            OptimizerConfig {
+                method,
+                learning_rate: self.learning_rate,
+                clip: None,
+            },
+            1,
+            0,
+        );
+        let (start, critical) = match terrain {
+            Terrain::HalfTrap => (TRAP - 1.0, TRAP),
+            _ => (1.0, 0.0),
+        };
+        let epsilon = self.epsilon;
+        let reached = move |x: &[f64]| match terrain {
+            Terrain::HalfTrap => x[0] >= TRAP + 1.0,
+            Terrain::Cubic => x[0] <= -1.0,
+            Terrain::Quartic => x[0].abs() <= epsilon,
+        };
+        let mut runs = TrapRuns::default();
+        for _ in 0..replicates {
+            optimizer.reset();
+            let mut x = [start];
+            let passage = first_passage(
+                &mut optimizer,
+                &objective,
+                &mut x,
+                self.budget,
+                rng,
+                reached,
+            );
+            if matches!(passage, crate::optim::Passage::Censored) {
+                runs.final_distance.push((x[0] - critical).abs());
+            }
+            runs.times.record(passage);
+        }
+        runs
+    }
+
+    fn report(&self, cells: &[TrapRuns]) -> Result<Report, StatsError> {
+        let mut table = DataTable::new(
+            "",
+            &[
+                &["terrain", "method", "noise", "learning_rate", "target"][..],
+                &ESCAPE_COLUMNS[..],
+                &[
+                    "final_distance_to_critical_point",
+                    "outcome",
+                    "theory_steps",
+                    "theory_source",
+                    "article",
+                ][..],
+            ]
+            .concat(),
+        );
+        for ((terrain, method, sigma), runs) in self.cells.iter().zip(cells) {
+            let (theory, source) = self.theory(*terrain, method);
+            let target = match terrain {
+                Terrain::HalfTrap => format!("x >= x* + 1 (x* = {TRAP})"),
+                Terrain::Cubic => "x <= -1".into(),
+                Terrain::Quartic => format!("|x| <= {}", self.epsilon),
+            };
+            let mut row: Vec<Datum> = vec![
+                terrain.name().into(),
+                (*method).into(),
+                (*method == "noisy-gd").then_some(*sigma).into(),
+                self.learning_rate.into(),
+                target.into(),
+            ];
+            row.extend(escape_values(&runs.times));
+            let final_distance =
+                (runs.final_distance.count() > 0).then(|| runs.final_distance.mean());
+            row.extend([
+                final_distance.into(),
+                self.outcome(*terrain, method, runs).into(),
+                theory.into(),
+                source.into(),
+                "never arrives".into(),
+            ]);
+            table.push(row);
+        }
+        Ok(Report {
+            tables: vec![table],
+            findings: self.findings(cells),
+            plots: Vec::new(),
+        })
+    }
+}
+
+impl DegenerateTrap {
+    /// GD's closed forms: never (half trap, cubic), or `(ε⁻² − 1)/(2η)` steps (quartic).
+    fn theory(&self, terrain: Terrain, method: &str) -> (Option<f64>, &'static str) {
+        match (terrain, method) {
+            (Terrain::HalfTrap, "gd") => (None, "never: x* - x_k = (1 - eta c)^k (x* - x_0)"),
+            (Terrain::Cubic, "gd") => (None, "never: x_k <= 1/(1/x_0 + eta k) -> 0"),
+            (Terrain::Quartic, "gd") => (
+                Some((self.epsilon.powi(-2) - 1.0) / (2.0 * self.learning_rate)),
+                "(eps^-2 - 1)/(2 eta)",
+            ),
+            _ => (None, "no closed form"),
+        }
+    }
+
+    /// What became of the runs: arrive, converge to the degenerate critical point, or crawl.
+    fn outcome(&self, terrain: Terrain, method: &str, runs: &TrapRuns) -> String {
+        let total = runs.times.runs().max(1);
+        let arrived = runs.times.steps.count();
+        let distance = runs.final_distance.mean();
+        // GD on the cubic from x₀ = 1 stays below the bound 1/(1 + ηk) of the closed form.
+        let algebraic_bound = 1.0 / (1.0 + self.learning_rate * self.budget as f64);
+        if arrived == 0 && runs.final_distance.count() > 0 && distance < 1e-6 {
+            "never: converges to the degenerate critical point".into()
+        } else if arrived == 0 && terrain == Terrain::Cubic && distance <= algebraic_bound {
+            format!(
+                "never: converges to the degenerate saddle like 1/(eta k), {} away after the budget",
+                short(distance)
+            )
+        } else if arrived == 0 {
+            "never within the budget".into()
+        } else if terrain == Terrain::Quartic && method == "gd" {
+            "crawls algebraically, then arrives".into()
+        } else if arrived == total {
+            "arrives".into()
+        } else {
+            format!("arrives in {arrived} of {total} runs")
+        }
+    }
+
+    fn findings(&self, cells: &[TrapRuns]) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        for terrain in [Terrain::HalfTrap, Terrain::Cubic, Terrain::Quartic] {
+            let rows: Vec<(&str, f64, &TrapRuns)> = self
+                .cells
+                .iter()
+                .zip(cells)
+                .filter(|((t, _, _), _)| *t == terrain)
+                .map(|((_, m, s), r)| (*m, *s, r))
+                .collect();
+            let gd = rows.iter().find(|(m, _, _)| *m == "gd").map(|(_, _, r)| *r);
+            let others: Vec<String> = rows
+                .iter()
+                .filter(|(m, _, _)| *m != "gd")
+                .map(|(m, s, r)| {
+                    format!(
+                        "{m}{}: {}",
+                        if *m == "noisy-gd" {
+                            format!("(sigma={s})")
+                        } else {
+                            String::new()
+                        },
+                        if r.times.steps.count() > 0 {
+                            format!("{} steps", short(r.times.steps.mean()))
+                        } else {
+                            "never".into()
+                        }
+                    )
+                })
+                .collect();
+            let gd_text = gd.map_or_else(String::new, |r| self.outcome(terrain, "gd", r));
+            let others_arrive = rows
+                .iter()
+                .filter(|(m, _, _)| *m != "gd")
+                .all(|(_, _, r)| r.times.steps.count() == r.times.runs());
+            let gd_never = gd.is_some_and(|r| r.times.steps.count() == 0);
+            let (article, verdict) = match terrain {
+                Terrain::Quartic => (
+                    "the walker crawls towards the minimum".to_string(),
+                    if gd.is_some_and(|r| r.times.steps.count() > 0) {
+                        Verdict::SupportedWithCorrection
+                    } else {
+                        Verdict::Inconclusive
+                    },
+                ),
+                _ => (
+                    "GD never covers the last metre".to_string(),
+                    if gd_never && others_arrive {
+                        Verdict::SupportedWithCorrection
+                    } else if gd_never {
+                        Verdict::Supported
+                    } else {
+                        Verdict::Refuted
+                    },
+                ),
+            };
+            findings.push(Finding {
+                claim: "C8".into(),
+                subject: terrain.name().into(),
+                article,
+                theory: self.theory(terrain, "gd").1.into(),
+                measured: format!("GD: {gd_text}{}; {}", gd.filter(|r| r.times.steps.count() > 0).map_or(String::new(), |r| format!(" after {} steps", short(r.times.steps.mean()))), others.join(", ")),
+                verdict,
+                test: format!("does each optimizer reach the target within {} steps in every run? The picture holds (with the correction that it is plain GD's, and only at a degenerate critical point or a degenerate minimum) when GD never arrives or crawls while noise, momentum and Adam arrive", self.budget),
+            });
+        }
+        findings
+    }
+}
