@@ -4,6 +4,7 @@
 mod degenerate;
 mod hessian;
 mod objective;
+mod plateau;
 mod saddles;
 mod tridiagonal;
 mod wall_splitting;
@@ -15,6 +16,7 @@ pub use hessian::{
     marchenko_pastur_cdf, negative_eigenvalue_count,
 };
 pub use objective::Objective;
+pub use plateau::{Shelf, shelf_crossing_steps};
 pub use saddles::{MAX_WIDTH, QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
 pub use tridiagonal::{Inertia, TridiagonalEnsemble};
 pub use wall_splitting::{SplittingRun, SplittingWorkspace, WallSplitting, lowest_eigenvalue};

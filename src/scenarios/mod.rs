@@ -8,6 +8,7 @@ mod degenerate_trap;
 pub mod escape;
 mod hessian_signs;
 pub mod params;
+mod plateau_crossing;
 pub mod report;
 mod saddle_escape;
 pub mod spec;
@@ -15,6 +16,7 @@ mod well_escape;
 
 pub use degenerate_trap::DegenerateTrap;
 pub use hessian_signs::HessianSigns;
+pub use plateau_crossing::PlateauCrossing;
 pub use saddle_escape::SaddleEscape;
 pub use saddle_escape::theory as saddle_escape_theory;
 pub use well_escape::WellEscape;
@@ -63,6 +65,7 @@ pub const SCENARIO_NAMES: &[&str] = &[
     "hessian-signs",
     "saddle-escape",
     "well-escape",
+    "plateau-crossing",
     "degenerate-trap",
 ];
 
@@ -73,6 +76,7 @@ pub fn spec_of(name: &str) -> Option<Result<ScenarioSpec, ParamError>> {
         "saddle-escape" => SaddleEscape::SPEC,
         "well-escape" => WellEscape::SPEC,
         "degenerate-trap" => DegenerateTrap::SPEC,
+        "plateau-crossing" => PlateauCrossing::SPEC,
         _ => return None,
     };
     Some(ScenarioSpec::parse(text, &format!("scenarios/{name}.toml")))
@@ -92,6 +96,7 @@ pub fn dispatch<V: ExperimentVisitor>(
         "saddle-escape" => Some(Ok(visitor.visit::<SaddleEscape>(spec))),
         "well-escape" => Some(Ok(visitor.visit::<WellEscape>(spec))),
         "degenerate-trap" => Some(Ok(visitor.visit::<DegenerateTrap>(spec))),
+        "plateau-crossing" => Some(Ok(visitor.visit::<PlateauCrossing>(spec))),
         _ => None,
     }
 }
