@@ -12,6 +12,7 @@ mod log_histogram;
 mod logspace;
 mod moments;
 mod proportion;
+mod ziggurat;
 
 pub use fit::{LinearFit, weighted_least_squares};
 pub use gaussian_tail::{ln_normal_sf, sample_normal_above};
@@ -23,6 +24,7 @@ pub use log_histogram::LogHistogram;
 pub use logspace::LogSumExp;
 pub use moments::MeanVar;
 pub use proportion::{Proportion, two_sided_z};
+pub use ziggurat::ZigguratNormal;
 
 /// What can go wrong when computing a statistic.
 #[derive(Debug, thiserror::Error, PartialEq)]
