@@ -27,6 +27,8 @@ enum Case {
         gamma: f64,
         sigma: f64,
         dimension: usize,
+        negative: usize,
+        radius: f64,
     },
     /// Two-layer linear network from an init of norm `init_scale` (0: the exact saddle).
     Net {
@@ -91,6 +93,8 @@ impl Experiment for SaddleEscape {
         );
         let chain_interval = p.integer("chain_perturbation_interval", 1..=1_000_000_000)?;
         let confidence = p.number("confidence", 0.0..=1.0, true)?;
+        let negatives = p.integer_list("negative_directions", 1..=10_000)?;
+        let radii = p.number_list("quadratic_radii", 0.0..=1e6, true)?;
         p.finish("saddle-escape")?;
         let mut cells = Vec::new();
         for method in &methods {
@@ -108,13 +112,22 @@ impl Experiment for SaddleEscape {
                             &[0.0]
                         };
                         for &sigma in noise {
-                            cells.push(Case::Quadratic {
-                                method,
-                                learning_rate,
-                                gamma,
-                                sigma,
-                                dimension: dimension as usize,
-                            });
+                            for &negative in &negatives {
+                                for &radius in &radii {
+                                    if negative as u64 >= dimension {
+                                        continue;
+                                    }
+                                    cells.push(Case::Quadratic {
+                                        method,
+                                        learning_rate,
+                                        gamma,
+                                        sigma,
+                                        dimension: dimension as usize,
+                                        negative: negative as usize,
+                                        radius,
+                                    });
+                                }
+                            }
                         }
                     }
                 }
@@ -184,8 +197,10 @@ impl Experiment for SaddleEscape {
                 gamma,
                 sigma,
                 dimension,
+                negative,
+                radius,
             } => {
-                let saddle = QuadraticSaddle::new(dimension, 1, gamma, 1.0);
+                let saddle = QuadraticSaddle::new(dimension, negative, gamma, 1.0);
                 let method = match method {
                     "gd" => Method::Gd,
                     "noisy-gd" => Method::NoisyGd { sigma },
@@ -205,7 +220,7 @@ impl Experiment for SaddleEscape {
                         &mut x,
                         self.budget,
                         rng,
-                        |x| norm(x) >= self.radius,
+                        |x| norm(x) >= radius,
                     ));
                 }
             }
@@ -287,6 +302,7 @@ impl Experiment for SaddleEscape {
                     "batch",
                     "init_scale",
                     "radius",
+                    "negative_directions",
                 ][..],
                 &ESCAPE_COLUMNS[..],
                 &[
@@ -311,6 +327,7 @@ impl Experiment for SaddleEscape {
                 row_start.batch.map_or(Datum::Missing, Datum::from),
                 row_start.init_scale.into(),
                 row_start.radius.into(),
+                row_start.negative.map_or(Datum::Missing, Datum::from),
             ];
             row.extend(escape_values(times));
             row.extend([
@@ -340,6 +357,7 @@ struct RowParameters {
     batch: Option<u64>,
     init_scale: Option<f64>,
     radius: f64,
+    negative: Option<u64>,
 }
 
 impl SaddleEscape {
@@ -351,6 +369,8 @@ impl SaddleEscape {
                 gamma,
                 sigma,
                 dimension,
+                negative,
+                radius,
             } => RowParameters {
                 case: "quadratic",
                 method,
@@ -360,7 +380,8 @@ impl SaddleEscape {
                 noise: (method == "noisy-gd").then_some(sigma),
                 batch: None,
                 init_scale: None,
-                radius: self.radius,
+                radius,
+                negative: Some(negative as u64),
             },
             Case::Net { batch, init_scale } => RowParameters {
                 case: "linear-net",
@@ -372,6 +393,7 @@ impl SaddleEscape {
                 batch: Some(batch.unwrap_or(self.net.examples_of()) as u64),
                 init_scale: Some(init_scale),
                 radius: self.net_radius,
+                negative: None,
             },
             Case::Chain {
                 perturbed,
@@ -386,6 +408,7 @@ impl SaddleEscape {
                 batch: None,
                 init_scale: Some(self.chain.3),
                 radius: self.radius,
+                negative: Some(1),
             },
         }
     }
@@ -472,9 +495,10 @@ impl SaddleEscape {
                 method: "gd",
                 learning_rate,
                 gamma,
+                radius,
                 ..
             } => (
-                theory::gd_steps(learning_rate, gamma, self.radius, self.start_distance),
+                theory::gd_steps(learning_rate, gamma, radius, self.start_distance),
                 Some(0.0),
                 "exact: ceil(ln(R/delta)/ln(1+eta gamma))",
             ),
@@ -483,27 +507,32 @@ impl SaddleEscape {
                 learning_rate,
                 gamma,
                 sigma,
+                negative,
+                radius,
                 ..
             } => {
-                let (m, s) = theory::noisy_gd_steps(learning_rate, gamma, sigma, self.radius);
+                let (m, s) = theory::noisy_gd_steps(learning_rate, gamma, sigma, radius, negative);
                 (
                     Some(m),
                     Some(s),
-                    "AR(1): [ln(R/s)+(gamma_E+ln2)/2]/ln a + 1/2",
+                    "AR(1): [ln(R/s) - (ln2 + psi(k/2))/2]/ln a + 1/2",
                 )
             }
             Case::Quadratic {
                 learning_rate,
                 gamma,
                 dimension,
+                negative,
+                radius,
                 ..
             } => (
                 Some(theory::perturbed_gd_steps(
                     learning_rate,
                     gamma,
-                    self.radius,
+                    radius,
                     self.perturbation.0,
                     dimension,
+                    negative,
                 )),
                 None,
                 "one ball perturbation, then GD",

@@ -23,8 +23,20 @@
 
 use statrs::function::gamma::digamma;
 
-/// Euler–Mascheroni constant γ_E.
-const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+/// Trigamma ψ'(x) by recurrence up to x ≥ 6 and the asymptotic series there
+/// (Abramowitz & Stegun 6.4.12), accurate to 1e-12 — enough for an sd.
+fn trigamma(mut x: f64) -> f64 {
+    let mut sum = 0.0;
+    while x < 6.0 {
+        sum += 1.0 / (x * x);
+        x += 1.0;
+    }
+    let inv = 1.0 / x;
+    let inv2 = inv * inv;
+    sum + inv
+        + inv2 / 2.0
+        + inv * inv2 * (1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 / 30.0)))
+}
 
 /// Noise-free GD from distance δ along the unstable direction: exact steps.
 pub fn gd_steps(learning_rate: f64, gamma: f64, radius: f64, start: f64) -> Option<f64> {
@@ -35,29 +47,41 @@ pub fn gd_steps(learning_rate: f64, gamma: f64, radius: f64, start: f64) -> Opti
     })
 }
 
-/// Noisy GD from the saddle: (mean, sd) of the escape time.
-pub fn noisy_gd_steps(learning_rate: f64, gamma: f64, sigma: f64, radius: f64) -> (f64, f64) {
+/// Noisy GD from the saddle with `k` unstable directions: (mean, sd) of the escape time.
+/// The k unstable coordinates are `aᵗ·W` with `W ~ N(0, s²I_k)`, and
+/// `E[ln‖Z‖] = (ln 2 + ψ(k/2))/2`, `Var[ln‖Z‖] = ψ'(k/2)/4` for `Z ~ N(0, I_k)`; k = 1 gives
+/// the `(γ_E + ln 2)/2` and `π/√8` of the module documentation.
+pub fn noisy_gd_steps(
+    learning_rate: f64,
+    gamma: f64,
+    sigma: f64,
+    radius: f64,
+    negative: usize,
+) -> (f64, f64) {
     let a = 1.0 + learning_rate * gamma;
     let s = learning_rate * sigma / (a * a - 1.0).sqrt();
     let ln_a = a.ln();
+    let half_k = negative as f64 / 2.0;
     (
-        ((radius / s).ln() + (EULER_GAMMA + std::f64::consts::LN_2) / 2.0) / ln_a + 0.5,
-        std::f64::consts::PI / 8f64.sqrt() / ln_a,
+        ((radius / s).ln() - (std::f64::consts::LN_2 + digamma(half_k)) / 2.0) / ln_a + 0.5,
+        trigamma(half_k).sqrt() / 2.0 / ln_a,
     )
 }
 
-/// Perturbed GD from the saddle with one perturbation of radius r in d dimensions: mean steps.
+/// Perturbed GD from the saddle with one perturbation of radius r in d dimensions and k
+/// unstable directions: mean steps (`E[ln(Σ_{i≤k} Zᵢ²/‖Z‖²)] = ψ(k/2) − ψ(d/2)`).
 pub fn perturbed_gd_steps(
     learning_rate: f64,
     gamma: f64,
     radius: f64,
     perturbation: f64,
     dimension: usize,
+    negative: usize,
 ) -> f64 {
     let ln_a = (1.0 + learning_rate * gamma).ln();
     let d = dimension as f64;
-    let expected_ln =
-        (radius / perturbation).ln() + 1.0 / d - (digamma(0.5) - digamma(d / 2.0)) / 2.0;
+    let expected_ln = (radius / perturbation).ln() + 1.0 / d
+        - (digamma(negative as f64 / 2.0) - digamma(d / 2.0)) / 2.0;
     1.0 + expected_ln / ln_a + 0.5
 }
 
@@ -84,7 +108,19 @@ mod tests {
         start: f64,
         runs: usize,
     ) -> MeanVar {
-        let saddle = QuadraticSaddle::new(dimension, 1, gamma, 1.0);
+        escape_times_k(method, eta, gamma, dimension, 1, start, runs)
+    }
+
+    fn escape_times_k(
+        method: Method,
+        eta: f64,
+        gamma: f64,
+        dimension: usize,
+        negative: usize,
+        start: f64,
+        runs: usize,
+    ) -> MeanVar {
+        let saddle = QuadraticSaddle::new(dimension, negative, gamma, 1.0);
         let mut optimizer = Optimizer::new(
             OptimizerConfig {
                 method,
@@ -125,7 +161,7 @@ mod tests {
         // order a^{-2T} (the AR(1) sum not yet converged) — below 1e-6 steps here.
         let (eta, gamma, sigma) = (0.01, 1.0, 1e-6);
         let t = escape_times(Method::NoisyGd { sigma }, eta, gamma, 2, 0.0, 4000);
-        let (mean, sd) = noisy_gd_steps(eta, gamma, sigma, 1.0);
+        let (mean, sd) = noisy_gd_steps(eta, gamma, sigma, 1.0, 1);
         assert!(
             (t.mean() - mean).abs() < 5.0 * t.standard_error(),
             "{} ± {} vs {mean}",
@@ -143,6 +179,34 @@ mod tests {
     }
 
     #[test]
+    fn several_unstable_directions() {
+        // k = 3 negative eigenvalues: the chi law of ‖W‖ replaces |Z|.
+        let (eta, gamma, sigma) = (0.01, 1.0, 1e-6);
+        let t = escape_times_k(Method::NoisyGd { sigma }, eta, gamma, 5, 3, 0.0, 4000);
+        let (mean, _) = noisy_gd_steps(eta, gamma, sigma, 1.0, 3);
+        assert!(
+            (t.mean() - mean).abs() < 5.0 * t.standard_error(),
+            "{} ± {} vs {mean}",
+            t.mean(),
+            t.standard_error()
+        );
+        let method = Method::Perturbed {
+            radius: 1e-3,
+            gradient_threshold: 1e-9,
+            interval: u64::MAX,
+        };
+        let t = escape_times_k(method, eta, gamma, 10, 3, 0.0, 4000);
+        let mean = perturbed_gd_steps(eta, gamma, 1.0, 1e-3, 10, 3);
+        assert!(
+            (t.mean() - mean).abs() < 5.0 * t.standard_error(),
+            "{} ± {} vs {mean}",
+            t.mean(),
+            t.standard_error()
+        );
+        assert!((trigamma(0.5) - std::f64::consts::PI.powi(2) / 2.0).abs() < 1e-10);
+    }
+
+    #[test]
     fn perturbed_gd_matches_the_ball_law() {
         let (eta, gamma, r) = (0.01, 1.0, 1e-3);
         for dimension in [2, 20] {
@@ -152,7 +216,7 @@ mod tests {
                 interval: u64::MAX,
             };
             let t = escape_times(method, eta, gamma, dimension, 0.0, 4000);
-            let mean = perturbed_gd_steps(eta, gamma, 1.0, r, dimension);
+            let mean = perturbed_gd_steps(eta, gamma, 1.0, r, dimension, 1);
             assert!(
                 (t.mean() - mean).abs() < 5.0 * t.standard_error(),
                 "d = {dimension}: {} ± {} vs {mean}",

@@ -301,6 +301,7 @@ impl WellEscape {
                     1.0,
                     self.sigma(ratio),
                     self.saddle_radius,
+                    1,
                 );
                 Prediction {
                     exact: Some(mean),
