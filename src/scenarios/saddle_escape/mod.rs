@@ -114,7 +114,7 @@ impl Experiment for SaddleEscape {
                         for &sigma in noise {
                             for &negative in &negatives {
                                 for &radius in &radii {
-                                    if negative as u64 >= dimension {
+                                    if negative >= dimension {
                                         continue;
                                     }
                                     cells.push(Case::Quadratic {
