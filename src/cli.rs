@@ -17,7 +17,7 @@ use crate::scenarios::SCENARIO_NAMES;
 const EXAMPLES: &str = "\
 Examples:
   stuck list
-  stuck hessian-signs                                   # quick profile, ~1 minute
+  stuck hessian-signs                                   # quick profile, about 10 s
   stuck hessian-signs --profile paper --threads 16 --seed 7 --out results/
   stuck hessian-signs --set dims=[2,4,8] --set replicates=1000000
   stuck hessian-signs --shard 1/4 --out shards/         # one of four machines
@@ -149,13 +149,15 @@ fn command() -> clap::Command {
             ),
             Err(e) => (e.to_string(), e.to_string()),
         };
-        let sub = clap::Command::new(*name)
+        // `augment_args` sets the struct's doc comment as the about text, so the scenario's own
+        // description is applied after it.
+        let sub = ScenarioArgs::augment_args(clap::Command::new(*name))
             .about(about)
             .long_about(long_about)
             .after_help(format!(
                 "Examples:\n  stuck {name}\n  stuck {name} --profile paper --threads 8 --seed 7 --out results/\n  stuck {name} --shard 1/4 --out shards/"
             ));
-        command = command.subcommand(ScenarioArgs::augment_args(sub));
+        command = command.subcommand(sub);
     }
     command
 }
