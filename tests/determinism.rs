@@ -194,11 +194,47 @@ fn sigkill_then_rerun_resumes_to_the_same_bytes() {
     );
 }
 
+/// Runs `args` on 1 and 2 threads and as `shards` shards merged, and asserts that every file
+/// in `files` has the same bytes in all three.
+fn assert_same_bytes_across_threads_and_shards(args: &[&str], shards: u32, files: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        stuck()
+            .args(args)
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .assert()
+            .success();
+    };
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    run(&one, &["--threads", "1"]);
+    run(&two, &["--threads", "2"]);
+    let shard_dir = dir.path().join("shards");
+    for k in 1..=shards {
+        run(
+            &shard_dir,
+            &["--threads", "2", "--shard", &format!("{k}/{shards}")],
+        );
+    }
+    let merged = dir.path().join("merged");
+    stuck()
+        .arg("merge")
+        .arg(&shard_dir)
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    for file in files {
+        assert_eq!(read(&one.join(file)), read(&two.join(file)), "{file}");
+        assert_eq!(read(&one.join(file)), read(&merged.join(file)), "{file}");
+    }
+}
+
 /// Every accumulator kind (counts, |det| weights in log space, splitting runs) gives the same
 /// bytes for any thread count and shard split.
 #[test]
 fn weighted_and_rare_event_cells_are_deterministic_too() {
-    let dir = tempfile::tempdir().unwrap();
     let args = [
         "hessian-signs",
         "--quiet",
@@ -213,44 +249,17 @@ fn weighted_and_rare_event_cells_are_deterministic_too() {
         "--set=particles=40",
         "--set=tail_field_samples=20000",
     ];
-    let run = |out: &Path, extra: &[&str]| {
-        stuck()
-            .args(args)
-            .arg("--out")
-            .arg(out)
-            .args(extra)
-            .assert()
-            .success();
-    };
-    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
-    run(&one, &["--threads", "1"]);
-    run(&two, &["--threads", "2"]);
-    let shards = dir.path().join("shards");
-    for k in 1..=3 {
-        run(&shards, &["--threads", "2", "--shard", &format!("{k}/3")]);
-    }
-    let merged = dir.path().join("merged");
-    stuck()
-        .arg("merge")
-        .arg(&shards)
-        .arg("--out")
-        .arg(&merged)
-        .assert()
-        .success();
-    for file in [
+    let files = [
         "hessian-signs.csv",
         "hessian-signs-index-histogram.csv",
         "hessian-signs-tail-fit.csv",
-    ] {
-        assert_eq!(read(&one.join(file)), read(&two.join(file)), "{file}");
-        assert_eq!(read(&one.join(file)), read(&merged.join(file)), "{file}");
-    }
+    ];
+    assert_same_bytes_across_threads_and_shards(&args, 3, &files);
 }
 
 /// saddle-escape: the same bytes for 1 and 2 threads and after a 2-way shard merge.
 #[test]
 fn saddle_escape_is_deterministic() {
-    let dir = tempfile::tempdir().unwrap();
     let args = [
         "saddle-escape",
         "--quiet",
@@ -261,40 +270,7 @@ fn saddle_escape_is_deterministic() {
         "--set=quadratic_dims=[2]",
         "--set=chain_dims=[1,2,3,4]",
     ];
-    let run = |out: &Path, extra: &[&str]| {
-        stuck()
-            .args(args)
-            .arg("--out")
-            .arg(out)
-            .args(extra)
-            .assert()
-            .success();
-    };
-    let (one, two, shards, merged) = (
-        dir.path().join("1"),
-        dir.path().join("2"),
-        dir.path().join("s"),
-        dir.path().join("m"),
-    );
-    run(&one, &["--threads", "1"]);
-    run(&two, &["--threads", "2"]);
-    run(&shards, &["--shard", "1/2"]);
-    run(&shards, &["--shard", "2/2"]);
-    stuck()
-        .arg("merge")
-        .arg(&shards)
-        .arg("--out")
-        .arg(&merged)
-        .assert()
-        .success();
-    assert_eq!(
-        read(&one.join("saddle-escape.csv")),
-        read(&two.join("saddle-escape.csv"))
-    );
-    assert_eq!(
-        read(&one.join("saddle-escape.csv")),
-        read(&merged.join("saddle-escape.csv"))
-    );
+    assert_same_bytes_across_threads_and_shards(&args, 2, &["saddle-escape.csv"]);
 }
 
 /// degenerate-trap end to end: GD never passes the half trap and the cubic saddle, crawls into

@@ -10,7 +10,7 @@ mod terminal;
 pub use csv_table::{format_real, table_to_csv};
 pub use manifest::{Manifest, TOOL_VERSION, cpu_model, git_commit};
 pub use plot::{Series, line_plot};
-pub use shard_file::{ShardFile, ShardHeader, read_shard_header, shard_file_name};
+pub use shard_file::{SHARD_FORMAT, ShardFile, ShardHeader, read_shard_header, shard_file_name};
 pub use terminal::findings_table;
 
 use std::path::{Path, PathBuf};

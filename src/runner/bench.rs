@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use super::{RunError, RunRequest, find_spec, run_scenario};
 use crate::atomic_file::write_atomically;
-use crate::output::{self, OutputError, Series, format_real, line_plot};
+use crate::output::{self, OutputError, Series, line_plot};
+use crate::scenarios::report::Table;
 use crate::stats::weighted_least_squares;
 
 /// What to benchmark.
@@ -169,9 +170,10 @@ pub fn run_bench(
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
-    let (text, csv, series) = render(&rows)?;
+    let (text, table, series) = render(&rows)?;
     let csv_path = request.out.join("bench.csv");
-    write_atomically(&csv_path, csv.as_bytes()).map_err(|e| OutputError {
+    let csv = output::table_to_csv(&table).map_err(|e| RunError::Internal(e.to_string()))?;
+    write_atomically(&csv_path, &csv).map_err(|e| OutputError {
         path: csv_path.clone(),
         message: e.to_string(),
     })?;
@@ -187,11 +189,29 @@ pub fn run_bench(
     Ok((text, vec![csv_path, plot_path]))
 }
 
-/// The summary text, the CSV and the strong-scaling series.
-fn render(rows: &[Measurement]) -> Result<(String, String, Vec<Series>), RunError> {
+/// The summary text, the table for `bench.csv` and the strong-scaling series.
+fn render(rows: &[Measurement]) -> Result<(String, Table, Vec<Series>), RunError> {
     let mut text = String::new();
-    let mut csv = String::from(
-        "scenario,mode,threads,repeats,wall_median_s,wall_min_s,wall_max_s,cpu_s,samples,samples_per_s,speedup,efficiency,idle_before,other_load,load_average,busy_warning\n",
+    let mut table = Table::new(
+        "bench",
+        &[
+            "scenario",
+            "mode",
+            "threads",
+            "repeats",
+            "wall_median_s",
+            "wall_min_s",
+            "wall_max_s",
+            "cpu_s",
+            "samples",
+            "samples_per_s",
+            "speedup",
+            "efficiency",
+            "idle_before",
+            "other_load",
+            "load_average",
+            "busy_warning",
+        ],
     );
     let mut series = Vec::new();
     let mut scenarios: Vec<&str> = rows.iter().map(|r| r.scenario.as_str()).collect();
@@ -220,23 +240,24 @@ fn render(rows: &[Measurement]) -> Result<(String, String, Vec<Series>), RunErro
                 let min = r.walls.iter().copied().fold(f64::INFINITY, f64::min);
                 let max = r.walls.iter().copied().fold(0.0, f64::max);
                 points.push((r.threads as f64, speedup));
-                csv.push_str(&format!(
-                    "{},{mode},{},{},{},{},{},{},{},{},{},{},{},{},{},{busy}\n",
-                    r.scenario,
-                    r.threads,
-                    r.walls.len(),
-                    format_real(wall),
-                    format_real(min),
-                    format_real(max),
-                    format_real(r.cpu_seconds),
-                    r.samples,
-                    format_real(r.samples as f64 / wall),
-                    format_real(speedup),
-                    format_real(efficiency),
-                    format_real(r.idle_before),
-                    format_real(r.other_load),
-                    format_real(r.load_average)
-                ));
+                table.push(vec![
+                    r.scenario.clone().into(),
+                    mode.into(),
+                    (r.threads as u64).into(),
+                    (r.walls.len() as u64).into(),
+                    wall.into(),
+                    min.into(),
+                    max.into(),
+                    r.cpu_seconds.into(),
+                    r.samples.into(),
+                    (r.samples as f64 / wall).into(),
+                    speedup.into(),
+                    efficiency.into(),
+                    r.idle_before.into(),
+                    r.other_load.into(),
+                    r.load_average.into(),
+                    busy.to_string().into(),
+                ]);
                 text.push_str(&format!(
                     "{scenario} {mode}, {} thread(s): {:.3} s (min {:.3}, max {:.3}, {} runs), {:.3} M samples/s, speed-up {:.2}x, efficiency {:.0}%{}\n",
                     r.threads, wall, min, max, r.walls.len(), r.samples as f64 / wall / 1e6, speedup, efficiency * 100.0,
@@ -257,7 +278,7 @@ fn render(rows: &[Measurement]) -> Result<(String, String, Vec<Series>), RunErro
             }
         }
     }
-    Ok((text, csv, series))
+    Ok((text, table, series))
 }
 
 /// Amdahl's law `S(p) = 1/(f + (1 − f)/p)`, i.e. `1/S = f + (1 − f)/p`: the serial fraction f

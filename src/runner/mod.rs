@@ -141,7 +141,7 @@ impl ExperimentVisitor for ScenarioRun<'_> {
                 let chunks = mc::run_shard(&plan, shard, &run_spec, simulate)?;
                 let file = ShardFile {
                     header: ShardHeader {
-                        format: "stuck-shard-1".into(),
+                        format: output::SHARD_FORMAT.into(),
                         version: TOOL_VERSION.into(),
                         scenario: spec.name.clone(),
                         profile: request.profile.clone(),

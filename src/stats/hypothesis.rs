@@ -230,10 +230,9 @@ pub fn kolmogorov_smirnov(
             (f - i as f64 / n).max((i + 1) as f64 / n - f)
         })
         .fold(0.0, f64::max);
-    let lambda = (n.sqrt() + 0.12 + 0.11 / n.sqrt()) * statistic;
     Ok(TestOutcome {
         statistic,
-        p_value: kolmogorov_survival(lambda),
+        p_value: kolmogorov_p_value(statistic, sorted.len() as u64),
     })
 }
 

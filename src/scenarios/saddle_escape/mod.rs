@@ -12,7 +12,7 @@ use super::Experiment;
 use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
 use super::report::{Datum, Finding, Report, Table as DataTable, Verdict, short};
-use crate::landscape::{QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
+use crate::landscape::{Objective, QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
 use crate::mc::{CellWork, StreamRng, chunk_stream};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage, norm};
 use crate::stats::StatsError;
@@ -53,7 +53,6 @@ pub struct SaddleEscape {
     net_radius: f64,
     chain: (f64, f64, f64, f64),
     chain_interval: u64,
-    confidence: f64,
 }
 
 impl Experiment for SaddleEscape {
@@ -92,7 +91,6 @@ impl Experiment for SaddleEscape {
             p.number("chain_start", 0.0..=1e6, true)?,
         );
         let chain_interval = p.integer("chain_perturbation_interval", 1..=1_000_000_000)?;
-        let confidence = p.number("confidence", 0.0..=1.0, true)?;
         let negatives = p.integer_list("negative_directions", 1..=10_000)?;
         let radii = p.number_list("quadratic_radii", 0.0..=1e6, true)?;
         p.finish("saddle-escape")?;
@@ -174,7 +172,6 @@ impl Experiment for SaddleEscape {
             net_radius,
             chain,
             chain_interval,
-            confidence,
         })
     }
 
@@ -232,8 +229,8 @@ impl Experiment for SaddleEscape {
                     clip: None,
                 };
                 let mut optimizer =
-                    Optimizer::new(config, self.net.dimension_of(), self.net.examples_of());
-                let mut theta = vec![0.0; self.net.dimension_of()];
+                    Optimizer::new(config, self.net.dimension(), self.net.examples());
+                let mut theta = vec![0.0; self.net.dimension()];
                 for _ in 0..replicates {
                     optimizer.reset();
                     random_start(&mut theta, init_scale, rng);
@@ -386,11 +383,11 @@ impl SaddleEscape {
             Case::Net { batch, init_scale } => RowParameters {
                 case: "linear-net",
                 method: if batch.is_some() { "sgd" } else { "gd" },
-                dimension: self.net.dimension_of(),
+                dimension: self.net.dimension(),
                 learning_rate: self.net_learning_rate,
                 curvature: Some(self.net.saddle_negative_curvature()),
                 noise: None,
-                batch: Some(batch.unwrap_or(self.net.examples_of()) as u64),
+                batch: Some(batch.unwrap_or(self.net.examples()) as u64),
                 init_scale: Some(init_scale),
                 radius: self.net_radius,
                 negative: None,
@@ -480,9 +477,8 @@ impl SaddleEscape {
     }
 
     fn every_example_gradient_vanishes(&self, theta: &[f64]) -> bool {
-        use crate::landscape::Objective;
         let mut g = vec![0.0; theta.len()];
-        (0..self.net.examples_of()).all(|i| {
+        (0..self.net.examples()).all(|i| {
             self.net.batch_gradient(theta, &[i], &mut g);
             g.iter().all(|&v| v == 0.0)
         })
@@ -695,22 +691,6 @@ impl SaddleEscape {
                 test: "ratio of the last two per-saddle GD exit times (increments of the mean total) against 1 + kappa; perturbed GD must escape every chain; underflow to subnormals is counted, never averaged".into(),
             });
         }
-        let _ = self.confidence;
         Ok(findings)
-    }
-}
-
-/// Convenience accessors used above (the Objective trait methods, named to avoid ambiguity).
-trait NetShape {
-    fn dimension_of(&self) -> usize;
-    fn examples_of(&self) -> usize;
-}
-
-impl NetShape for TwoLayerLinear {
-    fn dimension_of(&self) -> usize {
-        crate::landscape::Objective::dimension(self)
-    }
-    fn examples_of(&self) -> usize {
-        crate::landscape::Objective::examples(self)
     }
 }
