@@ -1,6 +1,7 @@
 //! What is sampled or optimised: random Hessian ensembles, the inertia of their samples, and
 //! rare-event estimators of their positive-definiteness.
 
+mod deep_linear;
 mod degenerate;
 mod hessian;
 mod objective;
@@ -10,6 +11,7 @@ mod tridiagonal;
 mod wall_splitting;
 mod wells;
 
+pub use deep_linear::{DeepLinearNet, Initialisation, decoupled_gd_steps, saxe_learning_steps};
 pub use degenerate::{DegenerateLoss, DegenerateTerrain};
 pub use hessian::{
     CoinHessian, DenseWigner, ShiftedWishart, goe_2x2_positive_definite_probability,
