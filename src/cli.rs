@@ -133,6 +133,10 @@ struct ScenarioArgs {
     /// Run only shard K of N (e.g. `2/8`) and write a shard file for `stuck merge`.
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
+    /// Spread the run over the ranks of an MPI job: `mpirun -n P stuck <scenario> --mpi`
+    /// (build with `--features mpi`). Rank 0 writes the same CSV as a single process.
+    #[arg(long, conflicts_with = "shard")]
+    mpi: bool,
 }
 
 /// The full command tree: the built-in commands plus one subcommand per scenario.
@@ -200,6 +204,7 @@ fn request(name: &str, common: &CommonArgs) -> RunRequest {
         config: None,
         quiet: common.quiet,
         shard: None,
+        mpi: false,
     }
 }
 
@@ -210,11 +215,13 @@ fn run_one(name: &str, matches: &ArgMatches, cancel: &AtomicBool) -> Result<(), 
         sets: args.sets,
         config: args.config,
         shard: args.shard,
+        mpi: args.mpi,
         ..request(name, &args.common)
     };
     let outcome = runner::run_scenario(&request, cancel)?;
     announce(&outcome, request.quiet);
-    if request.shard.is_none() {
+    // Shards and MPI ranks other than 0 have no verdicts until their results are merged.
+    if !outcome.findings.is_empty() {
         print!("{}", findings_table(&tagged(&outcome)));
     }
     Ok(())

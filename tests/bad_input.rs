@@ -291,3 +291,21 @@ fn bench_writes_csv_and_plot_and_rejects_bad_threads() {
         &["unknown scenario"],
     );
 }
+
+/// `--mpi` on a default build (no MPI linked in) says how to get it; with `--shard` it is a
+/// contradiction either way.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn mpi_without_the_feature_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    rejects(
+        dir.path(),
+        &["hessian-signs", "--mpi"],
+        &["built without MPI", "--features mpi"],
+    );
+    rejects(
+        dir.path(),
+        &["hessian-signs", "--mpi", "--shard", "1/2"],
+        &["--shard"],
+    );
+}

@@ -132,6 +132,7 @@ pub fn run_bench(
                     config: None,
                     quiet: true,
                     shard: None,
+                    mpi: false,
                 };
                 let idle_before = idle_fraction(Duration::from_millis(200));
                 let mut measurement = Measurement {

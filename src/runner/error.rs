@@ -38,6 +38,9 @@ pub enum RunError {
     /// A defect in stuck itself (please report it).
     #[error("internal error: {0}")]
     Internal(String),
+    /// `--mpi` on a build without the `mpi` feature, or MPI could not start.
+    #[error("mpi: {0}")]
+    Mpi(String),
     /// A statistic could not be computed.
     #[error("statistics: {0}")]
     Stats(#[from] StatsError),

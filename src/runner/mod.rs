@@ -5,11 +5,13 @@
 mod bench;
 mod error;
 mod merge;
+mod mpi_world;
 mod progress_bar;
 
 pub use bench::{BenchRequest, run_bench};
 pub use error::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, RunError, nearest};
 pub use merge::merge;
+pub use mpi_world::MpiWorld;
 pub use progress_bar::TerminalProgress;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +49,8 @@ pub struct RunRequest {
     pub quiet: bool,
     /// Run only this shard.
     pub shard: Option<Shard>,
+    /// Spread the run over the ranks of an MPI job (`mpirun -n P stuck … --mpi`).
+    pub mpi: bool,
 }
 
 /// What a finished command produced.
@@ -120,11 +124,25 @@ impl ExperimentVisitor for ScenarioRun<'_> {
         let request = self.request;
         let experiment = E::from_params(&self.params)?;
         let plan = plan_of(&experiment)?;
+        let world = if request.mpi {
+            Some(MpiWorld::initialize()?)
+        } else {
+            None
+        };
+        let shard = match &world {
+            Some(world) => Some(Shard {
+                index: world.rank() + 1,
+                count: world.size(),
+            }),
+            None => request.shard,
+        };
+        // Every rank keeps its own checkpoint there; only rank 0 writes the outputs.
         output::prepare_output_dir(&request.out)?;
-        let identity = run_identity(&spec.name, &self.params, request.seed, request.shard);
+        let writes_outputs = world.as_ref().is_none_or(|w| w.rank() == 0);
+        let identity = run_identity(&spec.name, &self.params, request.seed, shard);
         let checkpoint = checkpoint_path(&request.out, &spec.name, &identity);
         let resumed = checkpoint.exists();
-        let progress = TerminalProgress::new(&spec.name, request.quiet);
+        let progress = TerminalProgress::new(&spec.name, request.quiet || !writes_outputs);
         let run_spec = RunSpec {
             seed: request.seed,
             scenario: &spec.name,
@@ -136,8 +154,42 @@ impl ExperimentVisitor for ScenarioRun<'_> {
         };
         let simulate =
             |cell, replicates, rng: &mut mc::StreamRng| experiment.simulate(cell, replicates, rng);
-        let written = match request.shard {
-            Some(shard) => {
+        let samples = plan.chunks_of(shard).iter().map(|c| c.replicates).sum();
+        let context = ManifestContext {
+            profile: request.profile.clone(),
+            params: &self.params,
+            seed: request.seed,
+            threads: Some(request.threads),
+            merged_shards: None,
+            resumed,
+            started,
+        };
+        let (written, findings) = match (shard, &world) {
+            (Some(shard), Some(world)) => {
+                let chunks = mc::run_shard(&plan, shard, &run_spec, simulate)?;
+                let bytes =
+                    serde_json::to_vec(&chunks).map_err(|e| RunError::Internal(e.to_string()))?;
+                match world.gather_to_root(&bytes)? {
+                    None => (Vec::new(), Vec::new()),
+                    Some(parts) => {
+                        let mut all: Vec<mc::ChunkResult<E::Accumulator>> = Vec::new();
+                        for part in parts {
+                            let chunks: Vec<mc::ChunkResult<E::Accumulator>> =
+                                serde_json::from_slice(&part)
+                                    .map_err(|e| RunError::Internal(e.to_string()))?;
+                            all.extend(chunks);
+                        }
+                        let cells = mc::merge_shards(&plan, all)?;
+                        let report = experiment.report(&cells)?;
+                        let context = ManifestContext {
+                            merged_shards: Some(shard.count),
+                            ..context
+                        };
+                        write_outputs(&request.out, &spec, &report, context)?
+                    }
+                }
+            }
+            (Some(shard), None) => {
                 let chunks = mc::run_shard(&plan, shard, &run_spec, simulate)?;
                 let file = ShardFile {
                     header: ShardHeader {
@@ -158,41 +210,21 @@ impl ExperimentVisitor for ScenarioRun<'_> {
                     path: path.clone(),
                     message: e.to_string(),
                 })?;
-                remove_checkpoint(&checkpoint);
-                return Ok(RunOutcome {
-                    scenario: spec.name,
-                    findings: Vec::new(),
-                    written: vec![path],
-                    resumed,
-                    samples: plan
-                        .chunks_of(Some(shard))
-                        .iter()
-                        .map(|c| c.replicates)
-                        .sum(),
-                });
+                (vec![path], Vec::new())
             }
-            None => {
+            (None, _) => {
                 let cells = mc::run_to_completion(&plan, &run_spec, simulate)?;
                 let report = experiment.report(&cells)?;
-                let context = ManifestContext {
-                    profile: request.profile.clone(),
-                    params: &self.params,
-                    seed: request.seed,
-                    threads: Some(request.threads),
-                    merged_shards: None,
-                    resumed,
-                    started,
-                };
                 write_outputs(&request.out, &spec, &report, context)?
             }
         };
         remove_checkpoint(&checkpoint);
         Ok(RunOutcome {
             scenario: spec.name,
-            findings: written.1,
-            written: written.0,
+            findings,
+            written,
             resumed,
-            samples: plan.chunks().iter().map(|c| c.replicates).sum(),
+            samples,
         })
     }
 }
