@@ -1,5 +1,5 @@
-//! Criterion benches of the hot kernels of `hessian-signs`, with throughput in samples (or
-//! runs) per second. Run with `cargo bench --bench kernels`; the numbers for a named CPU are
+//! Criterion benches of the hot kernel of every scenario, with throughput in samples, runs,
+//! coordinate updates or parameters per second. Run with `cargo bench --bench kernels`; the numbers for a named CPU are
 //! in the README, beside `scripts/numpy_hessian_baseline.py`.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -136,12 +136,47 @@ fn optimizer_steps(c: &mut Criterion) {
     group.finish();
 }
 
+/// One training step of the plateau models: a deep linear network (D = 4 layers of width 8,
+/// GD and SGD with batch 4; throughput in parameters) and one online step of a soft
+/// committee machine (K = M = 2, N = 256; throughput in input coordinates).
+fn plateau_steps(c: &mut Criterion) {
+    use stuck::landscape::{DeepLinearNet, Initialisation, Objective, SoftCommittee};
+    use stuck::optim::{Method, Optimizer, OptimizerConfig};
+    let mut group = c.benchmark_group("plateau_step");
+    let mut rng = chunk_stream(6, "bench", 0, 0);
+    let net = DeepLinearNet::teacher(8, 4, 1.0, 64, &mut rng);
+    group.throughput(Throughput::Elements(net.dimension() as u64));
+    for (name, method) in [
+        ("deep_linear_d4_w8_gd", Method::Gd),
+        ("deep_linear_d4_w8_sgd_batch4", Method::Sgd { batch: 4 }),
+    ] {
+        let config = OptimizerConfig {
+            method,
+            learning_rate: 0.01,
+            clip: None,
+        };
+        let mut optimizer = Optimizer::new(config, net.dimension(), net.examples());
+        let mut theta = vec![0.0; net.dimension()];
+        net.initialise(Initialisation::Orthogonal, 1e-3, &mut theta, &mut rng);
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(optimizer.step(&net, &mut theta, &mut rng)))
+        });
+    }
+    let mut machine = SoftCommittee::new(256, 2, 2, 0.1, &mut rng);
+    group.throughput(Throughput::Elements(256));
+    group.bench_function("committee_k2_n256_online", |b| {
+        b.iter(|| black_box(machine.step(0.5, &mut rng)))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     hessian_index,
     minimum_only,
     splitting_run,
     field_weight,
-    optimizer_steps
+    optimizer_steps,
+    plateau_steps
 );
 criterion_main!(benches);

@@ -292,6 +292,24 @@ fn bench_writes_csv_and_plot_and_rejects_bad_threads() {
     );
 }
 
+/// Deep linear networks: GD on the mode is stable only for eta * s < 1/2 here; a grid that
+/// breaks it is refused before any work.
+#[test]
+fn unstable_deep_linear_grid_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    rejects(
+        dir.path(),
+        &[
+            "plateau-crossing",
+            "--set",
+            "deep_learning_rates=[0.2]",
+            "--set",
+            "deep_singular_values=[3.0]",
+        ],
+        &["`deep_learning_rates`", "eta * s < 0.5"],
+    );
+}
+
 /// `--mpi` on a default build (no MPI linked in) says how to get it; with `--shard` it is a
 /// contradiction either way.
 #[cfg(not(feature = "mpi"))]

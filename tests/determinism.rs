@@ -311,3 +311,33 @@ fn degenerate_trap_outcomes_and_determinism() {
     );
     assert_eq!(text.matches(",arrives,").count(), 12, "{text}");
 }
+
+/// plateau-crossing, all three parts (shelf, deep linear networks, committee machine): the
+/// same bytes for 1 and 2 threads and after a 3-way shard merge.
+#[test]
+fn plateau_crossing_is_deterministic() {
+    let args = [
+        "plateau-crossing",
+        "--quiet",
+        "--set=widths=[1.0]",
+        "--set=slopes=[0.1]",
+        "--set=dims=[1]",
+        "--set=replicates=20",
+        "--set=chunk=7",
+        "--set=deep_depths=[2,3]",
+        "--set=deep_scales=[0.01]",
+        "--set=deep_singular_values=[1.0]",
+        "--set=deep_replicates=10",
+        "--set=deep_chunk=3",
+        "--set=committee_inputs=[16,32]",
+        "--set=committee_learning_rates=[1.0]",
+        "--set=committee_replicates=10",
+        "--set=committee_chunk=3",
+    ];
+    let files = [
+        "plateau-crossing.csv",
+        "plateau-crossing-deep-linear.csv",
+        "plateau-crossing-committee.csv",
+    ];
+    assert_same_bytes_across_threads_and_shards(&args, 3, &files);
+}

@@ -1,6 +1,7 @@
 //! What is sampled or optimised: random Hessian ensembles, the inertia of their samples, and
 //! rare-event estimators of their positive-definiteness.
 
+mod committee;
 mod deep_linear;
 mod degenerate;
 mod hessian;
@@ -11,6 +12,7 @@ mod tridiagonal;
 mod wall_splitting;
 mod wells;
 
+pub use committee::SoftCommittee;
 pub use deep_linear::{DeepLinearNet, Initialisation, decoupled_gd_steps, saxe_learning_steps};
 pub use degenerate::{DegenerateLoss, DegenerateTerrain};
 pub use hessian::{

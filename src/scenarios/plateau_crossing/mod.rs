@@ -1,41 +1,37 @@
 //! `plateau-crossing`: claim C7 — the real danger is a plateau, where the gradient is small
-//! but not zero and crossing takes very many steps. This module covers the synthetic shelf
-//! (width W, slope g) in d dimensions for GD, noisy GD, heavy-ball momentum and Adam; deep
-//! linear networks and soft committee machines are not implemented yet.
+//! but not zero and crossing takes very many steps. Three parts, each with its own table:
+//!
+//! - [`shelf`]: a synthetic shelf of width W and slope g, for GD, noisy GD, momentum and
+//!   Adam against closed forms;
+//! - [`deep_linear`]: deep linear networks from small initialisations against Saxe,
+//!   McClelland & Ganguli (ICLR 2014), with decoupled, Gaussian and orthogonal inits;
+//! - [`committee`]: the symmetric plateau of a soft committee machine under online SGD
+//!   (Saad & Solla 1995), its length against N and η.
+
+mod committee;
+mod deep_linear;
+mod shelf;
 
 use toml::Table;
 
 use super::Experiment;
-use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
+use super::escape::EscapeTimes;
 use super::params::{ParamError, ParamReader};
-use super::report::{Datum, Finding, Plot, Report, Table as DataTable, Verdict, short};
-use crate::landscape::{Shelf, shelf_crossing_steps};
+use super::report::Report;
 use crate::mc::{CellWork, StreamRng};
-use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
-use crate::stats::{StatsError, weighted_least_squares};
+use crate::stats::StatsError;
+use committee::CommitteePart;
+use deep_linear::DeepLinearPart;
+use shelf::ShelfPart;
 
-/// Where runs start on the shelf, in units of its width (away from the entry edge).
-const START_FRACTION: f64 = 0.05;
-
-/// One grid cell.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Cell {
-    width: f64,
-    slope: f64,
-    learning_rate: f64,
-    method: &'static str,
-    sigma: f64,
-    dimension: usize,
-}
-
-/// The resolved scenario.
+/// The resolved scenario: its cells are the shelf's, then the deep networks', then the
+/// committee machines'.
 pub struct PlateauCrossing {
-    cells: Vec<Cell>,
-    replicates: u64,
-    chunk: u64,
-    budget: u64,
-    steep: f64,
-    momentum: f64,
+    shelf: ShelfPart,
+    deep: DeepLinearPart,
+    committee: CommitteePart,
+    /// Cells of the shelf and of the deep networks (the offsets of the later parts).
+    counts: [usize; 2],
 }
 
 impl Experiment for PlateauCrossing {
@@ -44,300 +40,57 @@ impl Experiment for PlateauCrossing {
 
     fn from_params(table: &Table) -> Result<Self, ParamError> {
         let mut p = ParamReader::new(table);
-        let replicates = p.integer("replicates", 1..=1_000_000_000)?;
-        let chunk = p.integer("chunk", 1..=1_000_000_000)?;
-        let budget = p.integer("budget", 1..=1_000_000_000_000)?;
-        let widths = p.number_list("widths", 0.0..=1e6, true)?;
-        let slopes = p.number_list("slopes", 0.0..=1.0, true)?;
-        let rates = p.number_list("learning_rates", 0.0..=1.0, true)?;
-        let noise = p.number_list("noise_levels", 0.0..=1e3, true)?;
-        let dims = p.integer_list("dims", 1..=10_000)?;
-        let steep = p.number("steep_slope", 0.0..=1e3, true)?;
-        let momentum = p.number("momentum", 0.0..=1.0, true)?;
+        let shelf = ShelfPart::from_params(&mut p)?;
+        let deep = DeepLinearPart::from_params(&mut p)?;
+        let committee = CommitteePart::from_params(&mut p)?;
         p.finish("plateau-crossing")?;
-        if slopes.iter().any(|&g| g >= steep) {
-            return Err(ParamError::Invalid {
-                key: "slopes".into(),
-                expected: format!("must stay below steep_slope = {steep}"),
-                got: format!("{slopes:?}"),
-            });
-        }
-        let mut cells = Vec::new();
-        for &dimension in &dims {
-            for &width in &widths {
-                for &slope in &slopes {
-                    for &learning_rate in &rates {
-                        let mut add = |method, sigma| {
-                            cells.push(Cell {
-                                width,
-                                slope,
-                                learning_rate,
-                                method,
-                                sigma,
-                                dimension: dimension as usize,
-                            })
-                        };
-                        add("gd", 0.0);
-                        for &sigma in &noise {
-                            add("noisy-gd", sigma);
-                        }
-                        add("momentum", 0.0);
-                        add("adam", 0.0);
-                    }
-                }
-            }
-        }
+        let counts = [shelf.work().len(), deep.work().len()];
         Ok(PlateauCrossing {
-            cells,
-            replicates,
-            chunk,
-            budget,
-            steep,
-            momentum,
+            shelf,
+            deep,
+            committee,
+            counts,
         })
     }
 
     fn work(&self) -> Vec<CellWork> {
-        self.cells
-            .iter()
-            .map(|c| CellWork {
-                replicates: if c.method == "noisy-gd" {
-                    self.replicates
-                } else {
-                    1
-                },
-                chunk: self.chunk,
-            })
-            .collect()
+        let mut work = self.shelf.work();
+        work.extend(self.deep.work());
+        work.extend(self.committee.work());
+        work
     }
 
     fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> EscapeTimes {
-        let c = self.cells[cell];
-        // Edges a thousandth of the width: felt only within w·ln(G/g) of the ends.
-        let shelf = Shelf {
-            width: c.width,
-            slope: c.slope,
-            steep: self.steep,
-            edge: c.width * 1e-3,
-            dimension: c.dimension,
-        };
-        let method = match c.method {
-            "gd" => Method::Gd,
-            "noisy-gd" => Method::NoisyGd { sigma: c.sigma },
-            "momentum" => Method::Momentum {
-                beta: self.momentum,
-            },
-            _ => Method::Adam {
-                beta1: 0.9,
-                beta2: 0.999,
-                epsilon: 1e-12,
-            },
-        };
-        let mut optimizer = Optimizer::new(
-            OptimizerConfig {
-                method,
-                learning_rate: c.learning_rate,
-                clip: None,
-            },
-            c.dimension,
-            0,
-        );
-        let mut times = EscapeTimes::default();
-        let mut x = vec![0.0; c.dimension];
-        for _ in 0..replicates {
-            optimizer.reset();
-            x.iter_mut().for_each(|v| *v = 0.0);
-            x[0] = START_FRACTION * c.width;
-            times.record(first_passage(
-                &mut optimizer,
-                &shelf,
-                &mut x,
-                self.budget,
-                rng,
-                |x| x[0] >= c.width,
-            ));
+        let [shelf, deep] = self.counts;
+        if cell < shelf {
+            self.shelf.simulate(cell, replicates, rng)
+        } else if cell < shelf + deep {
+            self.deep.simulate(cell - shelf, replicates, rng)
+        } else {
+            self.committee
+                .simulate(cell - shelf - deep, replicates, rng)
         }
-        times
     }
 
     fn report(&self, cells: &[EscapeTimes]) -> Result<Report, StatsError> {
-        let mut table = DataTable::new(
-            "",
-            &[
-                &[
-                    "width",
-                    "slope",
-                    "learning_rate",
-                    "method",
-                    "noise",
-                    "dimension",
-                ][..],
-                &ESCAPE_COLUMNS[..],
-                &["theory_steps", "theory_source"][..],
-            ]
-            .concat(),
-        );
-        for (c, times) in self.cells.iter().zip(cells) {
-            let mut row: Vec<Datum> = vec![
-                c.width.into(),
-                c.slope.into(),
-                c.learning_rate.into(),
-                c.method.into(),
-                (c.method == "noisy-gd").then_some(c.sigma).into(),
-                (c.dimension as u64).into(),
-            ];
-            row.extend(escape_values(times));
-            row.extend([self.theory(c).into(), self.source(c).into()]);
-            table.push(row);
-        }
+        let [shelf, deep] = self.counts;
+        let (shelf_cells, rest) = cells.split_at(shelf);
+        let (deep_cells, committee_cells) = rest.split_at(deep);
+        let mut findings = self.shelf.findings(shelf_cells)?;
+        findings.extend(self.deep.findings(deep_cells)?);
+        findings.extend(self.committee.findings(committee_cells)?);
         Ok(Report {
-            tables: vec![table],
-            findings: self.findings(cells)?,
-            plots: vec![self.plot(cells)],
+            tables: vec![
+                self.shelf.table(shelf_cells),
+                self.deep.table(deep_cells),
+                self.committee.table(committee_cells),
+            ],
+            findings,
+            plots: vec![
+                self.shelf.plot(shelf_cells),
+                self.deep.plot(deep_cells),
+                self.committee.plot(committee_cells),
+            ],
         })
-    }
-}
-
-impl PlateauCrossing {
-    fn theory(&self, c: &Cell) -> f64 {
-        shelf_crossing_steps(
-            c.method,
-            (1.0 - START_FRACTION) * c.width,
-            c.learning_rate,
-            c.slope,
-            self.momentum,
-        )
-    }
-
-    fn source(&self, c: &Cell) -> &'static str {
-        match c.method {
-            "momentum" => "W(1-beta)/(eta g) + beta/(1-beta) (terminal velocity)",
-            "adam" => "W/eta (normalised steps, independent of g)",
-            "noisy-gd" => "W/(eta g) (mean; the noise adds no drift)",
-            _ => "W/(eta g)",
-        }
-    }
-
-    /// ln(steps) against ln g for each method, at the first width, rate and dimension.
-    fn slope_fits(
-        &self,
-        cells: &[EscapeTimes],
-    ) -> Result<Vec<(&'static str, f64, f64)>, StatsError> {
-        let first = self.cells[0];
-        let mut fits = Vec::new();
-        for method in ["gd", "noisy-gd", "momentum", "adam"] {
-            let points: Vec<(f64, f64, f64)> = self
-                .cells
-                .iter()
-                .zip(cells)
-                .filter(|(c, t)| {
-                    c.method == method
-                        && c.width == first.width
-                        && c.learning_rate == first.learning_rate
-                        && c.dimension == first.dimension
-                        && t.steps.count() > 0
-                })
-                .filter(|(c, _)| {
-                    method != "noisy-gd"
-                        || c.sigma
-                            == self
-                                .cells
-                                .iter()
-                                .find(|x| x.method == "noisy-gd")
-                                .map_or(0.0, |x| x.sigma)
-                })
-                .map(|(c, t)| {
-                    (
-                        c.slope.ln(),
-                        t.steps.mean().ln(),
-                        if t.steps.count() > 1 {
-                            t.steps.standard_error() / t.steps.mean()
-                        } else {
-                            1e-3
-                        },
-                    )
-                })
-                .collect();
-            if points.len() < 2 {
-                continue;
-            }
-            let x: Vec<Vec<f64>> = points.iter().map(|p| vec![1.0, p.0]).collect();
-            let y: Vec<f64> = points.iter().map(|p| p.1).collect();
-            let w: Vec<f64> = points.iter().map(|p| p.2.max(1e-6).powi(-2)).collect();
-            let fit = weighted_least_squares(&x, &y, &w)?;
-            fits.push((method, fit.coefficients[1], fit.standard_errors[1]));
-        }
-        Ok(fits)
-    }
-
-    fn findings(&self, cells: &[EscapeTimes]) -> Result<Vec<Finding>, StatsError> {
-        let fits = self.slope_fits(cells)?;
-        let worst = self
-            .cells
-            .iter()
-            .zip(cells)
-            .filter(|(c, t)| c.method != "noisy-gd" && t.steps.count() > 0)
-            .map(|(c, t)| (t.steps.mean() / self.theory(c) - 1.0).abs())
-            .fold(0.0, f64::max);
-        let censored: u64 = cells.iter().map(|t| t.censored).sum();
-        let gd = fits.iter().find(|f| f.0 == "gd");
-        let adam = fits.iter().find(|f| f.0 == "adam");
-        let largest = self
-            .cells
-            .iter()
-            .zip(cells)
-            .filter(|(c, _)| c.method == "gd")
-            .map(|(_, t)| t.steps.mean())
-            .fold(0.0, f64::max);
-        Ok(vec![Finding {
-            claim: "C7".into(),
-            subject: "synthetic shelf".into(),
-            article: "a plateau takes very many steps to cross".into(),
-            theory: "GD W/(eta g); momentum (1-beta) times fewer; Adam W/eta, independent of g".into(),
-            measured: format!(
-                "d ln(steps)/d ln g: {}; up to {} GD steps; deterministic crossings within {:.1}% of the closed forms{}",
-                fits.iter().map(|(m, b, se)| format!("{m} {b:.3} +- {se:.3}")).collect::<Vec<_>>().join(", "),
-                short(largest),
-                100.0 * worst,
-                if censored > 0 { format!("; {censored} runs censored") } else { String::new() }
-            ),
-            verdict: match (gd, adam) {
-                (Some(g), _) if (g.1 + 1.0).abs() < 0.05 && censored == 0 => Verdict::Supported,
-                (Some(_), _) => Verdict::Inconclusive,
-                _ => Verdict::Inconclusive,
-            },
-            test: "supported if GD's crossing time scales like 1/g (fitted exponent within 0.05 of -1) with no censored run; Adam's exponent near 0 shows the adaptive remedy (C9)".into(),
-        }])
-    }
-
-    fn plot(&self, cells: &[EscapeTimes]) -> Plot {
-        let first = self.cells[0];
-        let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-        for (c, t) in self.cells.iter().zip(cells) {
-            if c.width != first.width
-                || c.learning_rate != first.learning_rate
-                || c.dimension != first.dimension
-                || t.steps.count() == 0
-            {
-                continue;
-            }
-            let label = if c.method == "noisy-gd" {
-                format!("noisy-gd sigma={}", c.sigma)
-            } else {
-                c.method.to_string()
-            };
-            let point = (c.slope.log10(), t.steps.mean().log10());
-            match series.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, points)) => points.push(point),
-                None => series.push((label, vec![point])),
-            }
-        }
-        Plot {
-            name: "crossing".into(),
-            title: "Steps to cross a plateau".into(),
-            x_label: "log10 shelf slope g".into(),
-            y_label: "log10 steps".into(),
-            series,
-        }
     }
 }
