@@ -7,6 +7,9 @@ use rand_distr::StandardNormal;
 
 use crate::stats::ZigguratNormal;
 
+/// Largest number of student units (their fields live in a stack buffer of this size).
+pub const MAX_UNITS: usize = 16;
+
 /// `g(x) = erf(x/√2)`, the hidden units' activation.
 fn activation(x: f64) -> f64 {
     statrs::function::erf::erf(x * std::f64::consts::FRAC_1_SQRT_2)
@@ -50,6 +53,9 @@ pub struct SoftCommittee {
 impl SoftCommittee {
     /// A teacher of `teachers` orthonormal random vectors and a student of `students` units
     /// with independent `N(0, q0/N)` weights (so `Q_ii ≈ q0`, `R_in = O(√(q0/N))`).
+    ///
+    /// # Panics
+    /// If `students > MAX_UNITS` or `teachers > inputs` (no orthonormal teacher exists).
     pub fn new<R: Rng + ?Sized>(
         inputs: usize,
         students: usize,
@@ -57,6 +63,7 @@ impl SoftCommittee {
         q0: f64,
         rng: &mut R,
     ) -> Self {
+        assert!(students <= MAX_UNITS && teachers <= inputs);
         let mut teacher: Vec<f64> = (0..teachers * inputs)
             .map(|_| rng.sample(StandardNormal))
             .collect();
@@ -94,7 +101,6 @@ impl SoftCommittee {
     /// `η/N` times the gradient, so α = steps/N is the natural time). Allocation-free;
     /// returns false if a weight became NaN or infinite.
     pub fn step<R: Rng + ?Sized>(&mut self, eta: f64, rng: &mut R) -> bool {
-        const MAX_UNITS: usize = 16;
         let n = self.inputs;
         let normal = self.normal;
         for x in self.example.iter_mut() {

@@ -12,7 +12,7 @@ mod tridiagonal;
 mod wall_splitting;
 mod wells;
 
-pub use committee::SoftCommittee;
+pub use committee::{MAX_UNITS as MAX_COMMITTEE_UNITS, SoftCommittee};
 pub use deep_linear::{DeepLinearNet, Initialisation, decoupled_gd_steps, saxe_learning_steps};
 pub use degenerate::{DegenerateLoss, DegenerateTerrain};
 pub use hessian::{

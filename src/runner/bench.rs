@@ -65,6 +65,32 @@ fn workload(scenario: &str) -> Option<(Vec<&'static str>, &'static str, u64)> {
             "replicates",
             15000,
         )),
+        // Deep linear networks (D = 4, width 8, SGD): the shelf and the committee shrink to
+        // one run each.
+        "plateau-crossing" => Some((
+            vec![
+                "widths=[1.0]",
+                "slopes=[0.1]",
+                "dims=[1]",
+                "replicates=1",
+                "chunk=1",
+                "deep_depths=[4]",
+                "deep_scales=[0.001]",
+                "deep_singular_values=[1.0]",
+                "deep_inits=[\"orthogonal\"]",
+                "deep_batches=[4]",
+                "deep_width=8",
+                "deep_examples=64",
+                "deep_chunk=10",
+                "committee_inputs=[16]",
+                "committee_learning_rates=[1.0]",
+                "committee_replicates=1",
+                "committee_chunk=1",
+            ],
+            "deep_replicates",
+            700,
+        )),
+        "degenerate-trap" => Some((vec!["chunk=100"], "replicates", 7000)),
         _ => None,
     }
 }
@@ -352,4 +378,40 @@ fn process_cpu_seconds() -> f64 {
             .unwrap_or(f64::NAN)
     };
     (ticks(11) + ticks(12)) / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::params::{apply_overrides, parse_assignment};
+    use crate::scenarios::spec::ScenarioSpec;
+    use crate::scenarios::{Experiment, ExperimentVisitor, SCENARIO_NAMES, dispatch};
+
+    struct CheckWorkload;
+    impl ExperimentVisitor for CheckWorkload {
+        type Output = ();
+        fn visit<E: Experiment>(self, spec: ScenarioSpec) {
+            let (sets, key, base) = workload(&spec.name)
+                .unwrap_or_else(|| panic!("no bench workload for {}", spec.name));
+            let mut table = spec.profile("quick").unwrap();
+            let base = format!("{key}={base}");
+            let overrides: Vec<_> = sets
+                .iter()
+                .copied()
+                .chain([base.as_str()])
+                .map(|s| parse_assignment(s).unwrap())
+                .collect();
+            apply_overrides(&spec.name, &mut table, overrides).unwrap();
+            E::from_params(&table).unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+        }
+    }
+
+    /// `stuck bench` without `--scenario` runs every scenario: each needs a workload whose
+    /// overrides are valid parameters.
+    #[test]
+    fn every_scenario_has_a_valid_bench_workload() {
+        for name in SCENARIO_NAMES {
+            dispatch(name, CheckWorkload).unwrap().unwrap();
+        }
+    }
 }

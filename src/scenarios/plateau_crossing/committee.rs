@@ -4,7 +4,7 @@
 use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
 use super::super::report::{Datum, Finding, Plot, Table, Verdict, short};
-use crate::landscape::SoftCommittee;
+use crate::landscape::{MAX_COMMITTEE_UNITS, SoftCommittee};
 use crate::mc::{CellWork, StreamRng};
 use crate::optim::Passage;
 use crate::stats::{StatsError, weighted_least_squares};
@@ -34,8 +34,8 @@ pub struct CommitteePart {
 impl CommitteePart {
     /// Reads the `committee_*` parameters.
     pub fn from_params(p: &mut ParamReader) -> Result<Self, ParamError> {
-        let units = p.integer_list("committee_units", 1..=16)?;
-        let inputs = p.integer_list("committee_inputs", 2..=100_000)?;
+        let units = p.integer_list("committee_units", 1..=MAX_COMMITTEE_UNITS as u64)?;
+        let inputs = p.integer_list("committee_inputs", 16..=100_000)?;
         let rates = p.number_list("committee_learning_rates", 0.0..=2.0, true)?;
         let level = p.number("committee_level", 0.0..=1.0, true)?;
         let initial_norm = p.number("committee_initial_norm", 0.0..=1.0, true)?;
