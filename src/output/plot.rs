@@ -51,10 +51,26 @@ pub fn line_plot(
             .flat_map(|s| s.points.iter())
             .filter(|p| p.0.is_finite() && p.1.is_finite())
     };
-    let (x_min, x_max) = finite().fold((0.0f64, 1.0f64), |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
-    let (y_min, y_max) = finite().fold((0.0f64, 1.0f64), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    // Axes fit the data; a plot with the y = x reference also shows the origin.
+    let start = if diagonal {
+        (0.0, 0.0)
+    } else {
+        (f64::INFINITY, f64::NEG_INFINITY)
+    };
+    let (x_min, x_max) = finite().fold(start, |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
+    let (y_min, y_max) = finite().fold(start, |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let (x_min, x_max) = if x_min <= x_max {
+        (x_min, x_max)
+    } else {
+        (0.0, 1.0)
+    };
+    let (y_min, y_max) = if y_min <= y_max {
+        (y_min, y_max)
+    } else {
+        (0.0, 1.0)
+    };
     let y_max = if diagonal { y_max.max(x_max) } else { y_max };
-    let pad = |lo: f64, hi: f64| ((hi - lo) * 0.05).max(1e-12);
+    let pad = |lo: f64, hi: f64| ((hi - lo) * 0.05).max(1e-3 * lo.abs().max(1.0));
     let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| error(&e))?;
     let mut chart = ChartBuilder::on(&root)
