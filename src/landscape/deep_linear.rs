@@ -42,7 +42,6 @@ pub enum Initialisation {
 pub struct DeepLinearNet {
     width: usize,
     depth: usize,
-    singular_value: f64,
     left: Vec<f64>,
     right: Vec<f64>,
     teacher: Vec<f64>,
@@ -89,7 +88,6 @@ impl DeepLinearNet {
         DeepLinearNet {
             width: n,
             depth,
-            singular_value,
             left,
             right,
             teacher,
@@ -101,16 +99,6 @@ impl DeepLinearNet {
                 spare: vec![0.0; n * n],
             }),
         }
-    }
-
-    /// Number of layers D.
-    pub fn depth(&self) -> usize {
-        self.depth
-    }
-
-    /// The teacher's singular value s.
-    pub fn singular_value(&self) -> f64 {
-        self.singular_value
     }
 
     /// Writes an initialisation of product scale `u0` (per-layer gain `u0^{1/D}`) into
