@@ -138,10 +138,16 @@ impl CommitteePart {
         table
     }
 
-    /// The ln N / η law: a weighted LS fit of `η·ᾱ = a + b ln N` over all cells of the first
-    /// K; supported if b > 0 at 5 σ and the fit is consistent (χ²/dof reported).
+    /// One finding per K (see [`Self::law_for`]).
     pub fn findings(&self, cells: &[EscapeTimes]) -> Result<Vec<Finding>, StatsError> {
-        let units = self.cells[0].units;
+        let mut units: Vec<usize> = self.cells.iter().map(|c| c.units).collect();
+        units.dedup();
+        units.into_iter().map(|k| self.law_for(k, cells)).collect()
+    }
+
+    /// The ln N / η law for K = M = `units`: a weighted LS fit of `η·ᾱ = a + b ln N` over
+    /// that K's cells; supported if b > 0 at 5 σ (χ²/dof reported).
+    fn law_for(&self, units: usize, cells: &[EscapeTimes]) -> Result<Finding, StatsError> {
         let points: Vec<(f64, f64, f64)> = self
             .cells
             .iter()
@@ -156,7 +162,13 @@ impl CommitteePart {
                 )
             })
             .collect();
-        let censored: u64 = cells.iter().map(|t| t.censored + t.diverged).sum();
+        let censored: u64 = self
+            .cells
+            .iter()
+            .zip(cells)
+            .filter(|(c, _)| c.units == units)
+            .map(|(_, t)| t.censored + t.diverged)
+            .sum();
         let mut distinct_n: Vec<f64> = points.iter().map(|p| p.0).collect();
         distinct_n.sort_by(f64::total_cmp);
         distinct_n.dedup();
@@ -201,7 +213,7 @@ impl CommitteePart {
                 },
             )
         };
-        Ok(vec![Finding {
+        Ok(Finding {
             claim: "C7".into(),
             subject: format!("soft committee K = M = {units}"),
             article: "a plateau, not a minimum, is what holds training up".into(),
@@ -209,7 +221,7 @@ impl CommitteePart {
             measured,
             verdict,
             test: "weighted LS fit of eta times the mean plateau length (alpha = steps/N until eps_g < level) on ln N over every N and eta; supported if the ln N slope is positive at 5 sigma with no censored run; chi2/dof near 1 means eta * alpha depends on eta and N only through ln N".into(),
-        }])
+        })
     }
 
     /// η·ᾱ against ln N, one line per η.
