@@ -82,7 +82,10 @@ fn field_weight(c: &mut Criterion) {
 
 /// One optimizer step per landscape, in coordinate updates per second.
 fn optimizer_steps(c: &mut Criterion) {
-    use stuck::landscape::{DoubleWell, Objective, QuadraticSaddle, TwoLayerLinear};
+    use stuck::landscape::{
+        DegenerateLoss, DegenerateTerrain, DoubleWell, Objective, QuadraticSaddle, Shelf,
+        TwoLayerLinear,
+    };
     use stuck::optim::{Method, Optimizer, OptimizerConfig};
     let mut group = c.benchmark_group("optimizer_step");
     let mut rng = chunk_stream(5, "bench", 0, 0);
@@ -121,6 +124,37 @@ fn optimizer_steps(c: &mut Criterion) {
         b.iter(|| {
             x[0] = x[0].clamp(-2.0, 2.0);
             black_box(optimizer.step(&well, &mut x, &mut rng))
+        })
+    });
+    // plateau-crossing's shelf (d = 10, heavy ball) and degenerate-trap's half trap (noisy GD,
+    // restarted before the trap every step so the iterate stays in range).
+    let shelf = Shelf {
+        width: 10.0,
+        slope: 0.01,
+        steep: 1.0,
+        edge: 0.01,
+        dimension: 10,
+    };
+    group.throughput(Throughput::Elements(10));
+    let mut optimizer = Optimizer::new(gd(Method::Momentum { beta: 0.9 }), 10, 0);
+    let mut x = vec![0.0f64; 10];
+    group.bench_function("shelf_d10_momentum", |b| {
+        b.iter(|| {
+            x[0] = x[0].rem_euclid(10.0);
+            black_box(optimizer.step(&shelf, &mut x, &mut rng))
+        })
+    });
+    let trap = DegenerateTerrain {
+        loss: DegenerateLoss::HalfTrap { c: 5.0, trap: 1.0 },
+        dimension: 1,
+    };
+    group.throughput(Throughput::Elements(1));
+    let mut optimizer = Optimizer::new(gd(Method::NoisyGd { sigma: 0.1 }), 1, 0);
+    let mut x = [0.5f64];
+    group.bench_function("half_trap_noisy_gd", |b| {
+        b.iter(|| {
+            x[0] = 0.5;
+            black_box(optimizer.step(&trap, &mut x, &mut rng))
         })
     });
     group.throughput(Throughput::Elements(net.dimension() as u64));
