@@ -617,8 +617,9 @@ impl SaddleEscape {
                 .iter()
                 .filter(|(c, _)| matches!(c, Case::Net { init_scale, .. } if *init_scale > 0.0))
                 .map(|(c, t)| match c {
-                    Case::Net { batch, .. } => format!(
-                        "B={}: {}",
+                    Case::Net { batch, init_scale } => format!(
+                        "init {} B={}: {}",
+                        short(*init_scale),
                         batch.map_or("all".into(), |b| b.to_string()),
                         short(t.steps.mean())
                     ),
