@@ -142,6 +142,38 @@ pub struct Plot {
     pub series: Vec<(String, Vec<(f64, f64)>)>,
 }
 
+impl Plot {
+    /// A plot with no series yet.
+    pub fn new(name: &str, title: &str, x_label: &str, y_label: &str) -> Self {
+        Plot {
+            name: name.into(),
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            series: Vec::new(),
+        }
+    }
+
+    /// Appends `point` to the series named `label`, starting that series if it is new
+    /// (series keep the order in which they first appear).
+    ///
+    /// ```
+    /// use stuck::scenarios::report::Plot;
+    /// let mut plot = Plot::new("p", "title", "x", "y");
+    /// plot.add("a", (0.0, 1.0));
+    /// plot.add("b", (0.0, 2.0));
+    /// plot.add("a", (1.0, 3.0));
+    /// assert_eq!(plot.series[0], ("a".to_string(), vec![(0.0, 1.0), (1.0, 3.0)]));
+    /// ```
+    pub fn add(&mut self, label: impl Into<String>, point: (f64, f64)) {
+        let label = label.into();
+        match self.series.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, points)) => points.push(point),
+            None => self.series.push((label, vec![point])),
+        }
+    }
+}
+
 /// Everything a scenario reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {

@@ -173,36 +173,31 @@ pub fn fit_table(fits: &[TailFit]) -> Table {
 
 /// ln P(min) against n for every model, beside the article's `n ln ½` and GOE's `−θn²`.
 pub fn ln_p_plot(rows: &[CellEstimate]) -> Plot {
-    let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    let mut plot = Plot::new(
+        "ln-p-min",
+        "ln P(critical point is a minimum)",
+        "dimension n",
+        "ln P(min)",
+    );
     for r in rows.iter().filter(|r| r.ln_p.is_finite()) {
-        let label = r.cell.model.label();
-        match series.iter_mut().find(|(l, _)| *l == label) {
-            Some((_, points)) => points.push((r.cell.n as f64, r.ln_p)),
-            None => series.push((label, vec![(r.cell.n as f64, r.ln_p)])),
-        }
+        plot.add(r.cell.model.label(), (r.cell.n as f64, r.ln_p));
     }
-    for (_, points) in series.iter_mut() {
+    for (_, points) in plot.series.iter_mut() {
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
     let largest = rows.iter().map(|r| r.cell.n).max().unwrap_or(1);
     let grid: Vec<f64> = (1..=largest).map(|n| n as f64).collect();
-    series.push((
+    plot.series.push((
         "article: n ln(1/2)".into(),
         grid.iter()
             .map(|&n| (n, -n * std::f64::consts::LN_2))
             .collect(),
     ));
-    series.push((
+    plot.series.push((
         "GOE: -(ln3/4) n^2".into(),
         grid.iter()
             .map(|&n| (n, -theory::GOE_THETA * n * n))
             .collect(),
     ));
-    Plot {
-        name: "ln-p-min".into(),
-        title: "ln P(critical point is a minimum)".into(),
-        x_label: "dimension n".into(),
-        y_label: "ln P(min)".into(),
-        series,
-    }
+    plot
 }

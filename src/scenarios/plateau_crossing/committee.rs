@@ -226,25 +226,21 @@ impl CommitteePart {
 
     /// η·ᾱ against ln N, one line per η.
     pub fn plot(&self, cells: &[EscapeTimes]) -> Plot {
-        let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+        let mut plot = Plot::new(
+            "committee",
+            "Soft committee machine: symmetric plateau",
+            "ln N",
+            "eta * mean plateau length (alpha)",
+        );
         for (c, t) in self.cells.iter().zip(cells) {
-            if t.steps.count() == 0 {
-                continue;
-            }
-            let label = format!("K={} eta={}", c.units, c.learning_rate);
-            let n = c.inputs as f64;
-            let point = (n.ln(), c.learning_rate * t.steps.mean() / n);
-            match series.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, points)) => points.push(point),
-                None => series.push((label, vec![point])),
+            if t.steps.count() > 0 {
+                let n = c.inputs as f64;
+                plot.add(
+                    format!("K={} eta={}", c.units, c.learning_rate),
+                    (n.ln(), c.learning_rate * t.steps.mean() / n),
+                );
             }
         }
-        Plot {
-            name: "committee".into(),
-            title: "Soft committee machine: symmetric plateau".into(),
-            x_label: "ln N".into(),
-            y_label: "eta * mean plateau length (alpha)".into(),
-            series,
-        }
+        plot
     }
 }

@@ -381,28 +381,24 @@ impl DeepLinearPart {
     /// log10 steps against log10(1/u₀), one line per depth and initialisation.
     pub fn plot(&self, cells: &[EscapeTimes]) -> Plot {
         let first = self.cells[0];
-        let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+        let mut plot = Plot::new(
+            "deep-linear",
+            "Deep linear network: plateau length",
+            "log10 (1/u0)",
+            "log10 steps to loss s^2/8",
+        );
         for (c, t) in self.cells.iter().zip(cells) {
-            if c.singular_value != first.singular_value
-                || c.learning_rate != first.learning_rate
-                || c.batch != first.batch
-                || t.steps.count() == 0
+            if c.singular_value == first.singular_value
+                && c.learning_rate == first.learning_rate
+                && c.batch == first.batch
+                && t.steps.count() > 0
             {
-                continue;
-            }
-            let label = format!("D={} {}", c.depth, c.init.0);
-            let point = (-c.scale.log10(), t.steps.mean().log10());
-            match series.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, points)) => points.push(point),
-                None => series.push((label, vec![point])),
+                plot.add(
+                    format!("D={} {}", c.depth, c.init.0),
+                    (-c.scale.log10(), t.steps.mean().log10()),
+                );
             }
         }
-        Plot {
-            name: "deep-linear".into(),
-            title: "Deep linear network: plateau length".into(),
-            x_label: "log10 (1/u0)".into(),
-            y_label: "log10 steps to loss s^2/8".into(),
-            series,
-        }
+        plot
     }
 }

@@ -301,32 +301,26 @@ impl ShelfPart {
     /// log10 steps against log10 g, one line per method.
     pub fn plot(&self, cells: &[EscapeTimes]) -> Plot {
         let first = self.cells[0];
-        let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+        let mut plot = Plot::new(
+            "crossing",
+            "Steps to cross a plateau",
+            "log10 shelf slope g",
+            "log10 steps",
+        );
         for (c, t) in self.cells.iter().zip(cells) {
-            if c.width != first.width
-                || c.learning_rate != first.learning_rate
-                || c.dimension != first.dimension
-                || t.steps.count() == 0
+            if c.width == first.width
+                && c.learning_rate == first.learning_rate
+                && c.dimension == first.dimension
+                && t.steps.count() > 0
             {
-                continue;
-            }
-            let label = if c.method == "noisy-gd" {
-                format!("noisy-gd sigma={}", c.sigma)
-            } else {
-                c.method.to_string()
-            };
-            let point = (c.slope.log10(), t.steps.mean().log10());
-            match series.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, points)) => points.push(point),
-                None => series.push((label, vec![point])),
+                let label = if c.method == "noisy-gd" {
+                    format!("noisy-gd sigma={}", c.sigma)
+                } else {
+                    c.method.to_string()
+                };
+                plot.add(label, (c.slope.log10(), t.steps.mean().log10()));
             }
         }
-        Plot {
-            name: "crossing".into(),
-            title: "Steps to cross a plateau".into(),
-            x_label: "log10 shelf slope g".into(),
-            y_label: "log10 steps".into(),
-            series,
-        }
+        plot
     }
 }

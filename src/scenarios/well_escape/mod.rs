@@ -313,12 +313,12 @@ impl WellEscape {
 
     /// ln(mean steps) against ΔU/D: wells (measured and exact) beside the saddle.
     fn arrhenius_plot(&self, cells: &[EscapeTimes]) -> super::report::Plot {
-        let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-        let mut add =
-            |label: String, point: (f64, f64)| match series.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, points)) => points.push(point),
-                None => series.push((label, vec![point])),
-            };
+        let mut plot = super::report::Plot::new(
+            "arrhenius",
+            "Escape from a well vs from a saddle",
+            "barrier / noise  dU/D",
+            "ln mean steps",
+        );
         for (case, times) in self.cells.iter().zip(cells) {
             match *case {
                 Case::Well {
@@ -327,28 +327,22 @@ impl WellEscape {
                     ratio,
                     target: Target::OtherWell,
                 } => {
-                    add(
+                    plot.add(
                         format!("well d={dimension}"),
                         (ratio, times.steps.mean().ln()),
                     );
                     if let Some(exact) = self.prediction(case).exact {
-                        add(format!("exact MFPT d={dimension}"), (ratio, exact.ln()));
+                        plot.add(format!("exact MFPT d={dimension}"), (ratio, exact.ln()));
                     }
                 }
-                Case::Saddle { dimension, ratio } => add(
+                Case::Saddle { dimension, ratio } => plot.add(
                     format!("saddle d={dimension}"),
                     (ratio, times.steps.mean().ln()),
                 ),
                 _ => {}
             }
         }
-        super::report::Plot {
-            name: "arrhenius".into(),
-            title: "Escape from a well vs from a saddle".into(),
-            x_label: "barrier / noise  dU/D".into(),
-            y_label: "ln mean steps".into(),
-            series,
-        }
+        plot
     }
 
     /// KS distance of the escape times to an exponential law of the given mean, and its
