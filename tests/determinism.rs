@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{SMALL, entries, read, stuck};
+use common::{SMALL, SMALL_SADDLE_ESCAPE, entries, read, stuck};
 
 fn run(out: &Path, extra: &[&str]) {
     stuck()
@@ -260,17 +260,7 @@ fn weighted_and_rare_event_cells_are_deterministic_too() {
 /// saddle-escape: the same bytes for 1 and 2 threads and after a 2-way shard merge.
 #[test]
 fn saddle_escape_is_deterministic() {
-    let args = [
-        "saddle-escape",
-        "--quiet",
-        "--set=replicates=40",
-        "--set=chunk=7",
-        "--set=learning_rates=[0.1]",
-        "--set=curvatures=[1.0]",
-        "--set=quadratic_dims=[2]",
-        "--set=chain_dims=[1,2,3,4]",
-    ];
-    assert_same_bytes_across_threads_and_shards(&args, 2, &["saddle-escape.csv"]);
+    assert_same_bytes_across_threads_and_shards(&SMALL_SADDLE_ESCAPE, 2, &["saddle-escape.csv"]);
 }
 
 /// degenerate-trap end to end: GD never passes the half trap and the cubic saddle, crawls into

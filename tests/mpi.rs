@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{SMALL, entries, read, stuck};
+use common::{SMALL, SMALL_SADDLE_ESCAPE, entries, read, stuck};
 
 /// Runs `args` as a 2-rank MPI job writing to `out`.
 fn mpirun(args: &[&str], out: &Path) {
@@ -59,17 +59,5 @@ fn two_ranks_write_the_single_process_bytes() {
         &args,
         &["hessian-signs.csv", "hessian-signs-index-histogram.csv"],
     );
-    assert_mpi_equals_single(
-        &[
-            "saddle-escape",
-            "--quiet",
-            "--set=replicates=40",
-            "--set=chunk=7",
-            "--set=learning_rates=[0.1]",
-            "--set=curvatures=[1.0]",
-            "--set=quadratic_dims=[2]",
-            "--set=chain_dims=[1,2,3,4]",
-        ],
-        &["saddle-escape.csv"],
-    );
+    assert_mpi_equals_single(&SMALL_SADDLE_ESCAPE, &["saddle-escape.csv"]);
 }

@@ -23,6 +23,18 @@ pub const SMALL: [&str; 10] = [
     "--set=ensembles=[\"coin\",\"goe\"]",
 ];
 
+/// A small saddle-escape run (every case kind, a fraction of a second).
+pub const SMALL_SADDLE_ESCAPE: [&str; 8] = [
+    "saddle-escape",
+    "--quiet",
+    "--set=replicates=40",
+    "--set=chunk=7",
+    "--set=learning_rates=[0.1]",
+    "--set=curvatures=[1.0]",
+    "--set=quadratic_dims=[2]",
+    "--set=chain_dims=[1,2,3,4]",
+];
+
 /// The bytes of a file, with a readable failure.
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
