@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::{RunError, RunRequest, find_spec, run_scenario};
 use crate::atomic_file::write_atomically;
 use crate::output::{self, OutputError, Series, line_plot};
-use crate::scenarios::report::Table;
+use crate::scenarios::report::{Table, short};
 use crate::stats::weighted_least_squares;
 
 /// What to benchmark.
@@ -88,7 +88,7 @@ fn workload(scenario: &str) -> Option<(Vec<&'static str>, &'static str, u64)> {
                 "committee_chunk=1",
             ],
             "deep_replicates",
-            700,
+            400,
         )),
         "degenerate-trap" => Some((vec!["chunk=100"], "replicates", 7000)),
         _ => None,
@@ -286,8 +286,8 @@ fn render(rows: &[Measurement]) -> Result<(String, Table, Vec<Series>), RunError
                     busy.to_string().into(),
                 ]);
                 text.push_str(&format!(
-                    "{scenario} {mode}, {} thread(s): {:.3} s (min {:.3}, max {:.3}, {} runs), {:.3} M samples/s, speed-up {:.2}x, efficiency {:.0}%{}\n",
-                    r.threads, wall, min, max, r.walls.len(), r.samples as f64 / wall / 1e6, speedup, efficiency * 100.0,
+                    "{scenario} {mode}, {} thread(s): {:.3} s (min {:.3}, max {:.3}, {} runs), {} samples/s, speed-up {:.2}x, efficiency {:.0}%{}\n",
+                    r.threads, wall, min, max, r.walls.len(), short(r.samples as f64 / wall), speedup, efficiency * 100.0,
                     if busy { format!("  WARNING: machine busy (idle before {:.0}%, other load {:.0}%)", r.idle_before * 100.0, r.other_load * 100.0) } else { String::new() }
                 ));
             }
