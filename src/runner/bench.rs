@@ -88,7 +88,7 @@ fn workload(scenario: &str) -> Option<(Vec<&'static str>, &'static str, u64)> {
                 "committee_chunk=1",
             ],
             "deep_replicates",
-            400,
+            200,
         )),
         "degenerate-trap" => Some((vec!["chunk=100"], "replicates", 7000)),
         _ => None,
