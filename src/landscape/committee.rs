@@ -99,7 +99,8 @@ impl SoftCommittee {
 
     /// One online SGD step on a fresh example with learning rate `eta` (the update is
     /// `η/N` times the gradient, so α = steps/N is the natural time). Allocation-free;
-    /// returns false if a weight became NaN or infinite.
+    /// returns false if an update was NaN or infinite (weights that overflow make the next
+    /// step's update non-finite, so a diverging run is caught within one step).
     pub fn step<R: Rng + ?Sized>(&mut self, eta: f64, rng: &mut R) -> bool {
         let n = self.inputs;
         let normal = self.normal;
@@ -135,12 +136,15 @@ impl SoftCommittee {
         let n = self.inputs;
         // ⟨g(u)g(v)⟩·π/2 for jointly Gaussian u, v with these (co)variances.
         let correlation = |c: f64, uu: f64, vv: f64| (c / ((1.0 + uu) * (1.0 + vv)).sqrt()).asin();
+        let mut norms = [0.0; MAX_UNITS];
+        for (i, q) in norms.iter_mut().enumerate().take(self.students) {
+            *q = dot(unit(&self.student, n, i), unit(&self.student, n, i));
+        }
         let mut total = 0.0;
         for i in 0..self.students {
-            let qii = dot(unit(&self.student, n, i), unit(&self.student, n, i));
+            let qii = norms[i];
             total += correlation(qii, qii, qii);
-            for k in 0..i {
-                let qkk = dot(unit(&self.student, n, k), unit(&self.student, n, k));
+            for (k, &qkk) in norms.iter().enumerate().take(i) {
                 let qik = dot(unit(&self.student, n, i), unit(&self.student, n, k));
                 total += 2.0 * correlation(qik, qii, qkk);
             }

@@ -95,6 +95,32 @@ fn workload(scenario: &str) -> Option<(Vec<&'static str>, &'static str, u64)> {
     }
 }
 
+/// The run that measures `scenario`: its workload with the weak-scaling key multiplied by
+/// `scale`, on `threads` threads, writing into the scratch directory `out`.
+fn workload_run(
+    scenario: &str,
+    scale: u64,
+    threads: usize,
+    seed: u64,
+    out: &std::path::Path,
+) -> Option<RunRequest> {
+    let (sets, key, base) = workload(scenario)?;
+    let mut all_sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    all_sets.push(format!("{key}={}", base * scale));
+    Some(RunRequest {
+        scenario: scenario.to_string(),
+        profile: "quick".into(),
+        seed,
+        threads,
+        out: out.to_path_buf(),
+        sets: all_sets,
+        config: None,
+        quiet: true,
+        shard: None,
+        mpi: false,
+    })
+}
+
 /// One measurement.
 #[derive(Debug, Clone)]
 struct Measurement {
@@ -137,29 +163,13 @@ pub fn run_bench(
     let scratch = request.out.join(".stuck-bench");
     let mut rows = Vec::new();
     for scenario in &scenarios {
-        let (sets, key, base) = workload(scenario)
-            .ok_or_else(|| RunError::Internal(format!("no bench workload for {scenario}")))?;
         for mode in ["strong", "weak"] {
             for &threads in &request.threads {
-                let replicates = if mode == "weak" {
-                    base * threads as u64
-                } else {
-                    base
-                };
-                let mut all_sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-                all_sets.push(format!("{key}={replicates}"));
-                let run = RunRequest {
-                    scenario: scenario.clone(),
-                    profile: "quick".into(),
-                    seed: request.seed,
-                    threads,
-                    out: scratch.clone(),
-                    sets: all_sets,
-                    config: None,
-                    quiet: true,
-                    shard: None,
-                    mpi: false,
-                };
+                let scale = if mode == "weak" { threads as u64 } else { 1 };
+                let run = workload_run(scenario, scale, threads, request.seed, &scratch)
+                    .ok_or_else(|| {
+                        RunError::Internal(format!("no bench workload for {scenario}"))
+                    })?;
                 let idle_before = idle_fraction(Duration::from_millis(200));
                 let mut measurement = Measurement {
                     scenario: scenario.clone(),
@@ -383,35 +393,30 @@ fn process_cpu_seconds() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenarios::params::{apply_overrides, parse_assignment};
+    use crate::runner::resolve_params;
     use crate::scenarios::spec::ScenarioSpec;
     use crate::scenarios::{Experiment, ExperimentVisitor, SCENARIO_NAMES, dispatch};
 
-    struct CheckWorkload;
-    impl ExperimentVisitor for CheckWorkload {
+    struct CheckParams(toml::Table);
+    impl ExperimentVisitor for CheckParams {
         type Output = ();
         fn visit<E: Experiment>(self, spec: ScenarioSpec) {
-            let (sets, key, base) = workload(&spec.name)
-                .unwrap_or_else(|| panic!("no bench workload for {}", spec.name));
-            let mut table = spec.profile("quick").unwrap();
-            let base = format!("{key}={base}");
-            let overrides: Vec<_> = sets
-                .iter()
-                .copied()
-                .chain([base.as_str()])
-                .map(|s| parse_assignment(s).unwrap())
-                .collect();
-            apply_overrides(&spec.name, &mut table, overrides).unwrap();
-            E::from_params(&table).unwrap_or_else(|e| panic!("{}: {e}", spec.name));
+            E::from_params(&self.0).unwrap_or_else(|e| panic!("{}: {e}", spec.name));
         }
     }
 
     /// `stuck bench` without `--scenario` runs every scenario: each needs a workload whose
-    /// overrides are valid parameters.
+    /// parameters, as the bench resolves them, are valid (weak scaling at 2 threads too).
     #[test]
     fn every_scenario_has_a_valid_bench_workload() {
         for name in SCENARIO_NAMES {
-            dispatch(name, CheckWorkload).unwrap().unwrap();
+            for scale in [1, 2] {
+                let run = workload_run(name, scale, scale as usize, 1, std::path::Path::new("x"))
+                    .unwrap_or_else(|| panic!("no bench workload for {name}"));
+                let spec = find_spec(name).unwrap();
+                let params = resolve_params(&spec, &run).unwrap();
+                dispatch(name, CheckParams(params)).unwrap().unwrap();
+            }
         }
     }
 }

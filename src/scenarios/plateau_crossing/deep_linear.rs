@@ -75,7 +75,7 @@ impl DeepLinearPart {
         {
             return Err(ParamError::Invalid {
                 key: "deep_learning_rates".into(),
-                expected: "eta * s < 0.5 for every singular value (GD on the mode is stable)"
+                expected: "eta * s < 0.5 for every singular value (small steps on the mode, so the Euler error against Saxe et al.'s ODE stays small)"
                     .into(),
                 got: format!("eta = {eta} with s = {s}"),
             });
