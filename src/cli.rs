@@ -21,7 +21,7 @@ Examples:
   stuck hessian-signs --profile paper --threads 16 --seed 7 --out results/
   stuck hessian-signs --set dims=[2,4,8] --set replicates=1000000
   stuck hessian-signs --shard 1/4 --out shards/         # one of four machines
-  stuck merge shards/ --out results/                    # combine the four shard files
+  stuck merge shards/ --out merged/                     # combine the four shard files
   stuck all --profile quick
   stuck bench --threads 1,2 --repeats 3                 # scaling across cores";
 
@@ -78,6 +78,9 @@ enum Builtin {
         /// Where to write the merged CSV and manifest.
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// Replace results in --out that a different run wrote.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -117,6 +120,10 @@ struct CommonArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Replace results in --out that a different run wrote (other seed, profile,
+    /// parameters, version or commit); without it such a run refuses to start.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Options of a single-scenario run.
@@ -205,6 +212,7 @@ fn request(name: &str, common: &CommonArgs) -> RunRequest {
         quiet: common.quiet,
         shard: None,
         mpi: false,
+        force: common.force,
     }
 }
 
@@ -264,8 +272,8 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
             }
             Ok(())
         }
-        Builtin::Merge { inputs, out } => {
-            let outcome = runner::merge(&inputs, &out)?;
+        Builtin::Merge { inputs, out, force } => {
+            let outcome = runner::merge(&inputs, &out, force)?;
             announce(&outcome, false);
             print!("{}", findings_table(&tagged(&outcome)));
             Ok(())
@@ -355,6 +363,11 @@ fn report_clap_error(error: clap::Error) -> ExitCode {
     let rendered = error.render().to_string();
     let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines.next().unwrap_or("error: invalid arguments");
+    if error.kind() == ErrorKind::MissingRequiredArgument {
+        let missing: Vec<&str> = lines.take_while(|l| !l.starts_with("Usage:")).collect();
+        eprintln!("{first} {}", missing.join(" "));
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let tip = lines.find(|l| l.starts_with("tip:") || l.starts_with("[possible values"));
     match tip {
         Some(tip) => eprintln!("{first} ({tip})"),

@@ -459,9 +459,15 @@ mod tests {
                 clip: None,
             };
             let mut gd = Optimizer::new(config, theta.len(), 0);
-            let passage = first_passage(&mut gd, &net, &mut theta, 1 << 20, &mut rng, |x| {
-                net.value(x) <= level
-            });
+            let passage = first_passage(
+                &mut gd,
+                &net,
+                &mut theta,
+                1 << 20,
+                &mut rng,
+                crate::mc::Stop::NEVER,
+                |x| net.value(x) <= level,
+            );
             let scalar = decoupled_gd_steps(depth, s, u0, level, eta, 1 << 20).unwrap();
             let Passage::Reached(steps) = passage else {
                 panic!("{passage:?}")

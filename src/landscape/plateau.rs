@@ -115,6 +115,7 @@ mod tests {
             &mut x,
             100_000_000,
             &mut chunk_stream(1, "shelf", 0, 0),
+            crate::mc::Stop::NEVER,
             |x| x[0] >= 10.0,
         ) {
             Passage::Reached(t) => t,

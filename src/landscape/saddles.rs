@@ -340,8 +340,15 @@ mod tests {
         let mut sgd = Optimizer::new(config, net.dimension(), net.examples());
         let mut theta = zero.clone();
         assert_eq!(
-            first_passage(&mut sgd, &net, &mut theta, 10_000, &mut rng, |t| norm(t)
-                > 0.1),
+            first_passage(
+                &mut sgd,
+                &net,
+                &mut theta,
+                10_000,
+                &mut rng,
+                crate::mc::Stop::NEVER,
+                |t| norm(t) > 0.1
+            ),
             Passage::Censored
         );
     }
@@ -360,9 +367,15 @@ mod tests {
         let mut gd = Optimizer::new(config, 4, 0);
         let mut x = start;
         let mut rng = chunk_stream(3, "chain", 0, 0);
-        match first_passage(&mut gd, &chain, &mut x, 1_000_000, &mut rng, |x| {
-            chain.escaped(x)
-        }) {
+        match first_passage(
+            &mut gd,
+            &chain,
+            &mut x,
+            1_000_000,
+            &mut rng,
+            crate::mc::Stop::NEVER,
+            |x| chain.escaped(x),
+        ) {
             Passage::Reached(t) => assert_eq!(t as f64, predicted),
             other => panic!("{other:?}"),
         }
@@ -381,8 +394,15 @@ mod tests {
         let mut x = [1e-3; 12];
         let mut rng = chunk_stream(4, "chain", 0, 0);
         assert_eq!(
-            first_passage(&mut gd, &chain, &mut x, 10_000_000, &mut rng, |x| chain
-                .escaped(x)),
+            first_passage(
+                &mut gd,
+                &chain,
+                &mut x,
+                10_000_000,
+                &mut rng,
+                crate::mc::Stop::NEVER,
+                |x| chain.escaped(x)
+            ),
             Passage::Underflow
         );
         // The log-space count follows T₁((1+κ)^d − 1)/κ, κ = ln 1.25/ln 1.2, up to the

@@ -3,20 +3,23 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::EngineError;
+use super::tree::Block;
+use super::{Accumulator, EngineError};
 use crate::atomic_file::write_atomically;
 
 /// What a checkpoint file holds: the identity of the run it belongs to, how many of the
-/// run's chunks (in merge order) are finished, and the engine's state after them.
+/// run's chunks (in work order) are finished, and their blocks (O(log chunks) per cell).
 #[derive(Serialize, Deserialize)]
-struct Snapshot<S> {
+struct Snapshot<A> {
     identity: String,
-    finished_chunks: usize,
-    state: S,
+    finished_chunks: u64,
+    blocks: Vec<Block<A>>,
 }
+
+/// What a checkpoint restores: the number of finished chunks and their blocks.
+pub(crate) type Saved<A> = (u64, Vec<Block<A>>);
 
 /// A checkpoint file of one run. It is replaced atomically, so a run killed at any instant
 /// (even SIGKILL) leaves either the previous snapshot or the new one.
@@ -30,33 +33,40 @@ impl<'a> Checkpoint<'a> {
         Checkpoint { path, identity }
     }
 
-    /// The saved `(finished_chunks, state)`, or `None` when there is no checkpoint yet.
-    pub(crate) fn load<S: DeserializeOwned>(&self) -> Result<Option<(usize, S)>, EngineError> {
+    /// The saved `(finished_chunks, blocks)`, or `None` when there is no checkpoint yet.
+    /// The caller checks the blocks against the plan.
+    pub(crate) fn load<A: Accumulator>(&self) -> Result<Option<Saved<A>>, EngineError> {
         let text = match fs::read_to_string(self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.error(e.to_string())),
         };
-        let snapshot: Snapshot<S> = serde_json::from_str(&text)
-            .map_err(|e| self.error(format!("unreadable ({e}); delete it to start over")))?;
+        let snapshot: Snapshot<A> = serde_json::from_str(&text)
+            .map_err(|e| self.damaged(&format!("unreadable ({})", first_line(&e.to_string()))))?;
         if snapshot.identity != self.identity {
             return Err(self.error(
                 "belongs to a different run (parameters, seed or version differ); delete it to start over".into(),
             ));
         }
-        Ok(Some((snapshot.finished_chunks, snapshot.state)))
+        Ok(Some((snapshot.finished_chunks, snapshot.blocks)))
     }
 
     /// Replaces the checkpoint with the given state.
-    pub(crate) fn save<S: Serialize>(
+    pub(crate) fn save<A: Accumulator>(
         &self,
-        finished_chunks: usize,
-        state: &S,
+        finished_chunks: u64,
+        blocks: &[Block<A>],
     ) -> Result<(), EngineError> {
-        let snapshot = Snapshot {
-            identity: self.identity.to_string(),
+        #[derive(Serialize)]
+        struct SnapshotRef<'s, A> {
+            identity: &'s str,
+            finished_chunks: u64,
+            blocks: &'s [Block<A>],
+        }
+        let snapshot = SnapshotRef {
+            identity: self.identity,
             finished_chunks,
-            state,
+            blocks,
         };
         let bytes = serde_json::to_vec(&snapshot).map_err(|e| self.error(e.to_string()))?;
         if let Some(dir) = self.path.parent() {
@@ -65,10 +75,25 @@ impl<'a> Checkpoint<'a> {
         write_atomically(self.path, &bytes).map_err(|e| self.error(e.to_string()))
     }
 
+    /// A checkpoint that does not match its run.
+    pub(crate) fn damaged(&self, why: &str) -> EngineError {
+        self.error(format!("is damaged: {why}; delete it to start over"))
+    }
+
     fn error(&self, message: String) -> EngineError {
         EngineError::Checkpoint {
             path: PathBuf::from(self.path),
             message,
         }
     }
+}
+
+/// The first line of a message, at most 200 characters: errors stay one readable line.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
 }

@@ -1,34 +1,53 @@
-//! The parallel, deterministic fan-out of chunks and their ordered reduction.
+//! The parallel, deterministic fan-out of chunks and their reduction along a fixed tree.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use super::checkpoint::Checkpoint;
-use super::plan::{ChunkId, ChunkPlan, Shard};
+use super::plan::{CellRange, ChunkPlan, Shard};
 use super::progress::Progress;
 use super::stream::{StreamRng, chunk_stream};
+use super::tree::{Block, check_blocks, fold_blocks, push_block};
 
 /// The result of simulating a chunk: a summary that can absorb the summary of a later
 /// chunk. It must not grow with the number of replicates (counts, moments, histograms over
 /// a fixed range), and it must survive a JSON round trip exactly, since checkpoints and shard
 /// files store it.
 pub trait Accumulator: Serialize + DeserializeOwned + Send {
-    /// Absorbs the accumulator of the next chunk in merge order.
+    /// Absorbs the accumulator of the next chunks in chunk order.
     fn merge(&mut self, later: Self);
+
+    /// How many replicates it summarises, every outcome included (censored, diverged, …).
+    /// The engine checks it against the plan: a chunk cut short by a stop request is
+    /// discarded, and a shard file or checkpoint whose counts were altered is refused.
+    fn replicates(&self) -> u64;
 }
 
-/// The accumulator of one finished chunk, as stored in shard files.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ChunkResult<A> {
-    /// Which chunk.
-    pub chunk: ChunkId,
-    /// What it produced.
-    pub accumulator: A,
+/// A request to stop, visible to a simulation in the middle of a chunk. A simulation that
+/// sees it may return early with fewer replicates than asked; the engine then discards that
+/// chunk and runs it again on resume.
+#[derive(Debug, Clone, Copy)]
+pub struct Stop<'a>(Option<&'a AtomicBool>);
+
+impl<'a> Stop<'a> {
+    /// A stop that is never requested (tests, closed-form checks).
+    pub const NEVER: Stop<'static> = Stop(None);
+
+    /// Follows `flag`.
+    pub fn new(flag: &'a AtomicBool) -> Self {
+        Stop(Some(flag))
+    }
+
+    /// Whether the run should stop as soon as possible.
+    pub fn requested(&self) -> bool {
+        self.0.is_some_and(|f| f.load(Ordering::Relaxed))
+    }
 }
 
 /// Everything the engine needs besides the plan and the simulation.
@@ -46,7 +65,7 @@ pub struct RunSpec<'a> {
     pub identity: &'a str,
     /// Progress reports.
     pub progress: &'a dyn Progress,
-    /// Set (e.g. by a SIGINT handler) to stop after the chunks under way.
+    /// Set (e.g. by a SIGINT handler) to stop: chunks under way see it through [`Stop`].
     pub cancel: &'a AtomicBool,
 }
 
@@ -60,9 +79,9 @@ pub enum EngineError {
     })]
     Interrupted {
         /// Chunks finished and saved.
-        finished: usize,
+        finished: u64,
         /// Chunks in the run.
-        total: usize,
+        total: u64,
         /// Where they are saved.
         checkpoint: Option<PathBuf>,
     },
@@ -82,18 +101,34 @@ pub enum EngineError {
         /// The reason.
         message: String,
     },
-    /// Shard results that do not add up to the plan.
+    /// Partial results that do not add up to the plan.
     #[error("cannot merge: {0}")]
     Incomplete(String),
+    /// A simulation returned a different number of replicates than it was asked for.
+    #[error(
+        "internal error: cell {cell} chunk {chunk} returned {got} replicates instead of {asked}"
+    )]
+    Miscounted {
+        /// Grid cell.
+        cell: usize,
+        /// Chunk index.
+        chunk: u64,
+        /// Replicates asked for.
+        asked: u64,
+        /// Replicates returned.
+        got: u64,
+    },
 }
 
-/// How often the checkpoint is rewritten at most: a SIGKILL loses at most this much work.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+/// How often the checkpoint is rewritten while work finishes: a SIGKILL loses at most this
+/// much finished work (plus the chunks under way).
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Runs every chunk of `plan` and returns one accumulator per cell, each the left fold of
-/// its chunks in chunk order — hence identical for any number of threads.
+/// Runs every chunk of `plan` and returns one accumulator per cell, reduced along the fixed
+/// tree of [`super::tree`] — hence identical for any number of threads, shards or resumes.
 ///
-/// `simulate(cell, replicates, rng)` must be a pure function of its arguments.
+/// `simulate(cell, replicates, rng, stop)` must be a pure function of its first three
+/// arguments.
 pub fn run_to_completion<A, F>(
     plan: &ChunkPlan,
     spec: &RunSpec,
@@ -101,117 +136,130 @@ pub fn run_to_completion<A, F>(
 ) -> Result<Vec<A>, EngineError>
 where
     A: Accumulator,
-    F: Fn(usize, u64, &mut StreamRng) -> A + Sync,
+    F: Fn(usize, u64, &mut StreamRng, Stop) -> A + Sync,
 {
-    let chunks = plan.chunks();
-    let folded: Vec<Option<A>> = run_chunks(
-        &chunks,
-        spec,
-        &simulate,
-        (0..plan.cells()).map(|_| None).collect(),
-        |state: &mut Vec<Option<A>>, chunk, acc| absorb_in_order(state, chunk.cell, acc),
-    )?;
-    every_cell(folded)
+    let blocks = run_ranges(plan, &plan.ranges(None), spec, &simulate)?;
+    Ok(fold_blocks(plan, blocks))
 }
 
-/// Runs the chunks of one shard and returns their accumulators, unmerged, in chunk order;
-/// [`merge_shards`] later folds the union exactly as [`run_to_completion`] would.
+/// Runs the chunks of one shard and returns its blocks (O(log chunks) per cell);
+/// [`merge_shards`] later combines the blocks of all shards exactly as [`run_to_completion`]
+/// would.
 pub fn run_shard<A, F>(
     plan: &ChunkPlan,
     shard: Shard,
     spec: &RunSpec,
     simulate: F,
-) -> Result<Vec<ChunkResult<A>>, EngineError>
+) -> Result<Vec<Block<A>>, EngineError>
 where
     A: Accumulator,
-    F: Fn(usize, u64, &mut StreamRng) -> A + Sync,
+    F: Fn(usize, u64, &mut StreamRng, Stop) -> A + Sync,
 {
-    let chunks = plan.chunks_of(Some(shard));
-    run_chunks(
-        &chunks,
-        spec,
-        &simulate,
-        Vec::new(),
-        |state: &mut Vec<ChunkResult<A>>, chunk, accumulator| {
-            state.push(ChunkResult {
-                chunk: *chunk,
-                accumulator,
-            })
-        },
-    )
+    run_ranges(plan, &plan.ranges(Some(shard)), spec, &simulate)
 }
 
-/// Folds the chunk results of all shards of a run, in chunk order, into one accumulator per
-/// cell: the same bytes as a single-machine run. Fails if a chunk is missing, repeated or
-/// not part of the plan.
+/// Checks that `blocks` are exactly the work of `shard` under `plan` (chunk ranges and
+/// replicate counts).
+pub fn check_shard<A: Accumulator>(
+    plan: &ChunkPlan,
+    shard: Shard,
+    blocks: &[Block<A>],
+) -> Result<(), EngineError> {
+    check_blocks(plan, &plan.ranges(Some(shard)), blocks).map_err(EngineError::Incomplete)
+}
+
+/// Combines the blocks of all shards of a run into one accumulator per cell: the same bytes
+/// as a single-machine run. Fails if a chunk is missing, repeated, not part of the plan, or
+/// holds the wrong number of replicates.
 pub fn merge_shards<A: Accumulator>(
     plan: &ChunkPlan,
-    mut results: Vec<ChunkResult<A>>,
+    blocks: Vec<Block<A>>,
 ) -> Result<Vec<A>, EngineError> {
-    results.sort_by_key(|r| (r.chunk.cell, r.chunk.index));
-    let expected = plan.chunks();
-    if results.len() != expected.len() || results.iter().zip(&expected).any(|(r, e)| r.chunk != *e)
-    {
-        return Err(EngineError::Incomplete(format!(
-            "the shard files hold {} chunks but the run has {}; a shard is missing, repeated or from another run",
-            results.len(),
-            expected.len()
-        )));
-    }
-    let mut cells: Vec<Option<A>> = (0..plan.cells()).map(|_| None).collect();
-    for result in results {
-        absorb_in_order(&mut cells, result.chunk.cell, result.accumulator);
-    }
-    every_cell(cells)
+    check_blocks(plan, &plan.ranges(None), &blocks).map_err(EngineError::Incomplete)?;
+    Ok(fold_blocks(plan, blocks))
 }
 
-/// Left-folds a chunk's accumulator into its cell's running prefix (the merge order that
-/// makes results independent of threads and shards).
-fn absorb_in_order<A: Accumulator>(cells: &mut [Option<A>], cell: usize, acc: A) {
-    match &mut cells[cell] {
-        Some(prefix) => prefix.merge(acc),
-        slot @ None => *slot = Some(acc),
+/// The position of each chunk of `ranges` in one sequence (cells in order, chunks in order).
+struct WorkList<'a> {
+    ranges: &'a [CellRange],
+    /// `starts[i]`: position of the first chunk of `ranges[i]`.
+    starts: Vec<u64>,
+    total: u64,
+}
+
+impl<'a> WorkList<'a> {
+    fn new(ranges: &'a [CellRange]) -> Self {
+        let mut starts = Vec::with_capacity(ranges.len());
+        let mut total = 0u64;
+        for r in ranges {
+            starts.push(total);
+            total += r.chunks.end - r.chunks.start;
+        }
+        WorkList {
+            ranges,
+            starts,
+            total,
+        }
+    }
+
+    /// `(cell, chunk index)` at a position below `total`. Empty ranges share their start
+    /// with the next range, so the last range starting at or before `position` holds it.
+    fn chunk_at(&self, position: u64) -> (usize, u64) {
+        let i = self.starts.partition_point(|&s| s <= position) - 1;
+        let range = &self.ranges[i];
+        (range.cell, range.chunks.start + position - self.starts[i])
+    }
+
+    /// The chunk ranges of the first `position` chunks, one entry per cell.
+    fn prefix(&self, position: u64) -> Vec<CellRange> {
+        self.ranges
+            .iter()
+            .zip(&self.starts)
+            .map(|(r, &s)| {
+                let done = position
+                    .saturating_sub(s)
+                    .min(r.chunks.end - r.chunks.start);
+                CellRange {
+                    cell: r.cell,
+                    chunks: r.chunks.start..r.chunks.start + done,
+                }
+            })
+            .collect()
     }
 }
 
-/// The per-cell results, or an error naming a cell that received no chunk.
-fn every_cell<A>(cells: Vec<Option<A>>) -> Result<Vec<A>, EngineError> {
-    cells
-        .into_iter()
-        .enumerate()
-        .map(|(cell, acc)| {
-            acc.ok_or_else(|| EngineError::Incomplete(format!("cell {cell} has no chunks")))
-        })
-        .collect()
-}
-
-/// The common loop: chunks are simulated in windows of a few per thread; within a window
-/// they run in parallel, then are absorbed into `state` strictly in order, so memory holds
-/// one window of accumulators at a time and the result does not depend on scheduling.
-fn run_chunks<A, F, S>(
-    chunks: &[ChunkId],
+/// The common loop. `threads` workers take chunk positions in order from a counter, at most
+/// a window of a few chunks per thread ahead of the oldest unfinished one; this thread
+/// absorbs their results strictly in position order into the block stack and rewrites the
+/// checkpoint about once per [`CHECKPOINT_INTERVAL`] (and after every chunk once a stop is
+/// requested, so a second interrupt loses nothing finished).
+fn run_ranges<A, F>(
+    plan: &ChunkPlan,
+    ranges: &[CellRange],
     spec: &RunSpec,
     simulate: &F,
-    initial: S,
-    absorb: impl Fn(&mut S, &ChunkId, A),
-) -> Result<S, EngineError>
+) -> Result<Vec<Block<A>>, EngineError>
 where
     A: Accumulator,
-    F: Fn(usize, u64, &mut StreamRng) -> A + Sync,
-    S: Serialize + DeserializeOwned,
+    F: Fn(usize, u64, &mut StreamRng, Stop) -> A + Sync,
 {
+    let work = WorkList::new(ranges);
     let checkpoint = spec
         .checkpoint
         .map(|path| Checkpoint::new(path, spec.identity));
-    let (mut finished, mut state) = match &checkpoint {
-        Some(c) => c.load::<S>()?.unwrap_or((0, initial)),
-        None => (0, initial),
+    let (mut finished, mut stack) = match &checkpoint {
+        Some(c) => match c.load::<A>()? {
+            Some((position, blocks)) => {
+                if position > work.total {
+                    return Err(c.damaged("it holds more chunks than the run has"));
+                }
+                check_blocks(plan, &work.prefix(position), &blocks).map_err(|e| c.damaged(&e))?;
+                (position, blocks)
+            }
+            None => (0, Vec::new()),
+        },
+        None => (0, Vec::new()),
     };
-    if finished > chunks.len() {
-        return Err(EngineError::Incomplete(
-            "checkpoint holds more chunks than the run".into(),
-        ));
-    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(spec.threads)
         .build()
@@ -219,52 +267,134 @@ where
             threads: spec.threads,
             message: e.to_string(),
         })?;
-    let total: u64 = chunks.iter().map(|c| c.replicates).sum();
-    let done: u64 = chunks[..finished].iter().map(|c| c.replicates).sum();
+    let replicates_of = |cell: usize, chunk: u64| plan.cell(cell).replicates_of_chunk(chunk);
+    let total: u64 = plan.replicates_in(ranges);
+    let done: u64 = plan.replicates_in(&work.prefix(finished));
     spec.progress.start(total, done);
-    let window = (spec.threads * 4).max(8);
-    let mut last_save = Instant::now();
-    let outcome = loop {
-        if finished == chunks.len() {
-            break Ok(());
-        }
-        if spec.cancel.load(Ordering::SeqCst) {
-            break Err(EngineError::Interrupted {
-                finished,
-                total: chunks.len(),
-                checkpoint: spec.checkpoint.map(PathBuf::from),
+
+    let window = (spec.threads as u64 * 4).max(8);
+    let next = AtomicU64::new(finished);
+    let absorbed = (Mutex::new(finished), Condvar::new());
+    let stop = Stop::new(spec.cancel);
+    let (sender, results) = mpsc::channel::<(u64, A)>();
+    let mut outcome = Ok(());
+    pool.in_place_scope(|scope| {
+        for _ in 0..spec.threads {
+            let sender = sender.clone();
+            let (next, absorbed, work) = (&next, &absorbed, &work);
+            scope.spawn(move |_| {
+                loop {
+                    if stop.requested() {
+                        break;
+                    }
+                    let position = next.fetch_add(1, Ordering::SeqCst);
+                    if position >= work.total {
+                        break;
+                    }
+                    let (lock, turn) = absorbed;
+                    let mut oldest = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    while position >= *oldest + window && !stop.requested() {
+                        oldest = turn
+                            .wait_timeout(oldest, Duration::from_millis(50))
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0;
+                    }
+                    drop(oldest);
+                    if stop.requested() {
+                        break;
+                    }
+                    let (cell, chunk) = work.chunk_at(position);
+                    let replicates = replicates_of(cell, chunk);
+                    let mut rng = chunk_stream(spec.seed, spec.scenario, cell as u64, chunk);
+                    let accumulator = simulate(cell, replicates, &mut rng, stop);
+                    spec.progress
+                        .advance(accumulator.replicates().min(replicates));
+                    if sender.send((position, accumulator)).is_err() {
+                        break;
+                    }
+                }
             });
         }
-        let batch = &chunks[finished..(finished + window).min(chunks.len())];
-        let results: Vec<A> = pool.install(|| {
-            batch
-                .par_iter()
-                .map(|chunk| {
-                    let mut rng =
-                        chunk_stream(spec.seed, spec.scenario, chunk.cell as u64, chunk.index);
-                    let acc = simulate(chunk.cell, chunk.replicates, &mut rng);
-                    spec.progress.advance(chunk.replicates);
-                    acc
-                })
-                .collect()
-        });
-        for (chunk, acc) in batch.iter().zip(results) {
-            absorb(&mut state, chunk, acc);
+        drop(sender);
+        let mut pending: BTreeMap<u64, A> = BTreeMap::new();
+        let mut last_save = Instant::now();
+        let mut saved = finished;
+        loop {
+            let received = results.recv_timeout(Duration::from_millis(100));
+            let disconnected = matches!(received, Err(mpsc::RecvTimeoutError::Disconnected));
+            if let Ok((position, accumulator)) = received {
+                pending.insert(position, accumulator);
+            }
+            while let Some(accumulator) = pending.remove(&finished) {
+                let (cell, chunk) = work.chunk_at(finished);
+                let asked = replicates_of(cell, chunk);
+                let got = accumulator.replicates();
+                if got != asked {
+                    if !stop.requested() && outcome.is_ok() {
+                        outcome = Err(EngineError::Miscounted {
+                            cell,
+                            chunk,
+                            asked,
+                            got,
+                        });
+                        spec.cancel.store(true, Ordering::SeqCst);
+                    }
+                    // A chunk cut short by the stop: it is run again on resume.
+                    pending.clear();
+                    break;
+                }
+                push_block(
+                    &mut stack,
+                    Block {
+                        cell,
+                        first_chunk: chunk,
+                        level: 0,
+                        accumulator,
+                    },
+                );
+                finished += 1;
+                *absorbed.0.lock().unwrap_or_else(|e| e.into_inner()) = finished;
+                absorbed.1.notify_all();
+            }
+            let due = last_save.elapsed() >= CHECKPOINT_INTERVAL || stop.requested();
+            if let Some(c) = &checkpoint
+                && due
+                && finished > saved
+                && finished < work.total
+                && outcome.is_ok()
+            {
+                if let Err(e) = c.save(finished, &stack) {
+                    outcome = Err(e);
+                    spec.cancel.store(true, Ordering::SeqCst);
+                }
+                saved = finished;
+                last_save = Instant::now();
+            }
+            if disconnected {
+                break;
+            }
         }
-        finished += batch.len();
-        if let Some(c) = &checkpoint
-            && last_save.elapsed() >= CHECKPOINT_INTERVAL
-            && finished < chunks.len()
-        {
-            c.save(finished, &state)?;
-            last_save = Instant::now();
-        }
-    };
+    });
     spec.progress.finish();
-    if let (Err(EngineError::Interrupted { .. }), Some(c)) = (&outcome, &checkpoint) {
-        c.save(finished, &state)?;
+    outcome?;
+    if finished < work.total {
+        return Err(EngineError::Interrupted {
+            finished,
+            total: work.total,
+            checkpoint: spec.checkpoint.map(PathBuf::from),
+        });
     }
-    outcome.map(|()| state)
+    Ok(stack)
+}
+
+impl ChunkPlan {
+    /// Replicates in the given chunk ranges.
+    fn replicates_in(&self, ranges: &[CellRange]) -> u64 {
+        ranges
+            .iter()
+            .map(|r| self.cell(r.cell).replicates_of(&r.chunks))
+            .fold(0u64, u64::saturating_add)
+    }
 }
 
 #[cfg(test)]
@@ -273,6 +403,7 @@ mod tests {
     use crate::mc::Silent;
     use crate::stats::MeanVar;
     use rand::RngExt;
+    use serde::Deserialize;
 
     #[derive(Serialize, Deserialize)]
     struct Moments(MeanVar);
@@ -281,11 +412,17 @@ mod tests {
         fn merge(&mut self, later: Self) {
             self.0.merge(&later.0);
         }
+        fn replicates(&self) -> u64 {
+            self.0.count()
+        }
     }
 
-    fn simulate(cell: usize, replicates: u64, rng: &mut StreamRng) -> Moments {
+    fn simulate(cell: usize, replicates: u64, rng: &mut StreamRng, stop: Stop) -> Moments {
         let mut acc = MeanVar::default();
         for _ in 0..replicates {
+            if stop.requested() {
+                break;
+            }
             acc.push(cell as f64 + rng.random::<f64>());
         }
         Moments(acc)
@@ -338,20 +475,15 @@ mod tests {
         let reference =
             bytes(&run_to_completion(&plan(), &spec(2, None, &cancel), simulate).unwrap());
         for count in [1, 2, 5] {
-            let mut results: Vec<ChunkResult<Moments>> = Vec::new();
+            let mut blocks: Vec<Block<Moments>> = Vec::new();
             for index in (1..=count).rev() {
-                results.extend(
-                    run_shard(
-                        &plan(),
-                        Shard { index, count },
-                        &spec(2, None, &cancel),
-                        simulate,
-                    )
-                    .unwrap(),
-                );
+                let shard = Shard { index, count };
+                let part = run_shard(&plan(), shard, &spec(2, None, &cancel), simulate).unwrap();
+                check_shard(&plan(), shard, &part).unwrap();
+                blocks.extend(part);
             }
             assert_eq!(
-                bytes(&merge_shards(&plan(), results).unwrap()),
+                bytes(&merge_shards(&plan(), blocks).unwrap()),
                 reference,
                 "{count} shards"
             );
@@ -367,6 +499,18 @@ mod tests {
     }
 
     #[test]
+    fn a_miscounting_simulation_is_an_error_not_a_result() {
+        let cancel = AtomicBool::new(false);
+        let short = |cell, replicates: u64, rng: &mut StreamRng, stop: Stop| {
+            simulate(cell, replicates.saturating_sub(1), rng, stop)
+        };
+        assert!(matches!(
+            run_to_completion(&plan(), &spec(2, None, &cancel), short),
+            Err(EngineError::Miscounted { .. })
+        ));
+    }
+
+    #[test]
     fn interrupted_run_resumes_to_the_same_result() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("toy.checkpoint.json");
@@ -375,24 +519,24 @@ mod tests {
             bytes(&run_to_completion(&plan(), &spec(2, None, &cancel), simulate).unwrap());
         // Cancel from inside the simulation once a few chunks are done.
         let calls = std::sync::atomic::AtomicUsize::new(0);
-        let interrupting = |cell, replicates, rng: &mut StreamRng| {
+        let interrupting = |cell, replicates, rng: &mut StreamRng, stop: Stop| {
             if calls.fetch_add(1, Ordering::SeqCst) == 10 {
                 cancel.store(true, Ordering::SeqCst);
             }
-            simulate(cell, replicates, rng)
+            simulate(cell, replicates, rng, stop)
         };
         let first = run_to_completion(&plan(), &spec(2, Some(&path), &cancel), interrupting);
         assert!(matches!(first, Err(EngineError::Interrupted { finished, .. }) if finished > 0));
         let resumed_calls = std::sync::atomic::AtomicUsize::new(0);
-        let counting = |cell, replicates, rng: &mut StreamRng| {
+        let counting = |cell, replicates, rng: &mut StreamRng, stop: Stop| {
             resumed_calls.fetch_add(1, Ordering::SeqCst);
-            simulate(cell, replicates, rng)
+            simulate(cell, replicates, rng, stop)
         };
         let go_on = AtomicBool::new(false);
         let resumed = run_to_completion(&plan(), &spec(3, Some(&path), &go_on), counting).unwrap();
         assert_eq!(bytes(&resumed), reference);
         assert!(
-            resumed_calls.load(Ordering::SeqCst) < plan().chunks().len(),
+            (resumed_calls.load(Ordering::SeqCst) as u64) < plan().total_chunks(),
             "finished chunks were redone"
         );
         // A checkpoint from another run is refused, not silently mixed in.
@@ -404,5 +548,32 @@ mod tests {
             run_to_completion(&plan(), &other, simulate),
             Err(EngineError::Checkpoint { .. })
         ));
+    }
+
+    #[test]
+    fn a_long_chunk_sees_the_stop_and_is_discarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("toy.checkpoint.json");
+        let cancel = AtomicBool::new(false);
+        let plan = ChunkPlan::new(vec![crate::mc::CellWork {
+            replicates: 4,
+            chunk: 2,
+        }])
+        .unwrap();
+        // A chunk that would never end without the stop.
+        let endless = |_, _, _: &mut StreamRng, stop: Stop| {
+            cancel.store(true, Ordering::SeqCst);
+            while !stop.requested() {
+                std::hint::spin_loop();
+            }
+            Moments(MeanVar::default())
+        };
+        let started = Instant::now();
+        let result = run_to_completion(&plan, &spec(1, Some(&path), &cancel), endless);
+        assert!(matches!(
+            result,
+            Err(EngineError::Interrupted { finished: 0, .. })
+        ));
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

@@ -1,21 +1,14 @@
 //! How a run's replicates are cut into chunks, and which chunks a shard owns.
+//!
+//! Nothing here is stored per chunk: a plan is one [`CellWork`] per grid cell, and a shard's
+//! work is one contiguous range of chunks per cell ([`CellRange`]), so the memory of a run
+//! does not depend on how many replicates it has.
 
 use std::fmt;
+use std::ops::Range;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-
-/// One unit of work: `replicates` samples of grid cell `cell`, the `index`-th chunk of that
-/// cell. Its random stream depends only on `(seed, scenario, cell, index)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChunkId {
-    /// Grid cell, in the scenario's grid order.
-    pub cell: usize,
-    /// Position of the chunk within its cell.
-    pub index: u64,
-    /// Number of replicates in the chunk (the last chunk of a cell may be short).
-    pub replicates: u64,
-}
 
 /// How many replicates a grid cell has and how many go into each of its chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,21 +19,56 @@ pub struct CellWork {
     pub chunk: u64,
 }
 
+impl CellWork {
+    /// Number of chunks, ⌈replicates / chunk⌉.
+    pub fn chunks(&self) -> u64 {
+        self.replicates.div_ceil(self.chunk)
+    }
+
+    /// Replicates in chunk `index` (the last chunk of a cell may be short).
+    pub fn replicates_of_chunk(&self, index: u64) -> u64 {
+        let start = index.saturating_mul(self.chunk);
+        self.chunk.min(self.replicates.saturating_sub(start))
+    }
+
+    /// Replicates in the chunks `range`.
+    pub fn replicates_of(&self, range: &Range<u64>) -> u64 {
+        if range.is_empty() {
+            return 0;
+        }
+        let start = range.start.saturating_mul(self.chunk);
+        let end = range.end.saturating_mul(self.chunk).min(self.replicates);
+        end.saturating_sub(start)
+    }
+}
+
+/// A contiguous range of chunks of one grid cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellRange {
+    /// Grid cell, in the scenario's grid order.
+    pub cell: usize,
+    /// Chunk indices within the cell.
+    pub chunks: Range<u64>,
+}
+
 /// The replicates of each grid cell, cut into chunks of a fixed size per cell.
 ///
 /// Chunk sizes are parameters of the scenario, never of the machine: chunk boundaries, and
-/// therefore the random streams and the merge order, are the same on 1 thread or 1000.
+/// therefore the random streams and the reduction tree, are the same on 1 thread or 1000.
 /// Cells may use different sizes (a cheap sample and an expensive rare-event run differ by
 /// orders of magnitude in cost).
 ///
 /// ```
-/// use stuck::mc::{CellWork, ChunkPlan};
+/// use stuck::mc::{CellWork, ChunkPlan, Shard};
 /// let plan = ChunkPlan::new(vec![
 ///     CellWork { replicates: 10, chunk: 4 },
 ///     CellWork { replicates: 3, chunk: 4 },
 /// ]).unwrap();
-/// let sizes: Vec<u64> = plan.chunks().iter().map(|c| c.replicates).collect();
-/// assert_eq!(sizes, [4, 4, 2, 3]);
+/// assert_eq!(plan.total_chunks(), 4);
+/// // Shard 1 of 2 owns the first half of every cell's chunks.
+/// let ranges = plan.ranges(Some(Shard { index: 1, count: 2 }));
+/// assert_eq!(ranges[0].chunks, 0..1);
+/// assert_eq!(ranges[1].chunks, 0..0);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkPlan {
@@ -61,45 +89,52 @@ impl ChunkPlan {
         self.cells.len()
     }
 
-    /// Every chunk, cell by cell, in merge order.
-    pub fn chunks(&self) -> Vec<ChunkId> {
-        let mut chunks = Vec::new();
-        for (cell, work) in self.cells.iter().enumerate() {
-            let total = work.replicates;
-            let mut start = 0;
-            let mut index = 0;
-            while start < total {
-                let replicates = work.chunk.min(total - start);
-                chunks.push(ChunkId {
-                    cell,
-                    index,
-                    replicates,
-                });
-                start += replicates;
-                index += 1;
-            }
-        }
-        chunks
+    /// The work of one cell.
+    pub fn cell(&self, cell: usize) -> CellWork {
+        self.cells[cell]
     }
 
-    /// The chunks a shard owns, in merge order.
-    pub fn chunks_of(&self, shard: Option<Shard>) -> Vec<ChunkId> {
-        let all = self.chunks();
-        match shard {
-            None => all,
-            Some(shard) => all
-                .into_iter()
-                .enumerate()
-                .filter(|(ordinal, _)| shard.owns(*ordinal))
-                .map(|(_, chunk)| chunk)
-                .collect(),
-        }
+    /// Chunks in the whole run.
+    pub fn total_chunks(&self) -> u64 {
+        self.cells
+            .iter()
+            .fold(0u64, |sum, c| sum.saturating_add(c.chunks()))
+    }
+
+    /// The largest number of chunks of any cell: the most shards a run can be split into
+    /// without a shard that has nothing to do.
+    pub fn max_shards(&self) -> u64 {
+        self.cells.iter().map(CellWork::chunks).max().unwrap_or(0)
+    }
+
+    /// The chunk range of every cell that `shard` owns (every chunk without a shard), in
+    /// cell order. Shard `K` of `N` owns chunks `⌊(K−1)m/N⌋ .. ⌊Km/N⌋` of a cell with `m`
+    /// chunks, so every shard gets the same share of cheap and of expensive cells.
+    pub fn ranges(&self, shard: Option<Shard>) -> Vec<CellRange> {
+        self.cells
+            .iter()
+            .enumerate()
+            .map(|(cell, work)| {
+                let m = work.chunks();
+                let chunks = match shard {
+                    None => 0..m,
+                    Some(s) => s.share(m),
+                };
+                CellRange { cell, chunks }
+            })
+            .collect()
+    }
+
+    /// Replicates in the chunks that `shard` owns.
+    pub fn replicates(&self, shard: Option<Shard>) -> u64 {
+        self.ranges(shard).iter().fold(0u64, |sum, r| {
+            sum.saturating_add(self.cells[r.cell].replicates_of(&r.chunks))
+        })
     }
 }
 
-/// Shard `index` of `count` (1-based, written `K/N`): it owns the chunks whose ordinal in
-/// merge order is congruent to `K − 1` modulo `N`, so every shard gets a similar mix of
-/// cheap and expensive cells.
+/// Shard `index` of `count` (1-based, written `K/N`): it owns the `K`-th of `N` nearly equal
+/// contiguous slices of every cell's chunks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
     /// 1-based shard number K.
@@ -109,9 +144,10 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Whether the chunk at this merge-order ordinal belongs to the shard.
-    pub fn owns(&self, ordinal: usize) -> bool {
-        ordinal % self.count as usize == (self.index - 1) as usize
+    /// The slice `⌊(K−1)m/N⌋ .. ⌊Km/N⌋` of `0..m` this shard owns.
+    pub fn share(&self, m: u64) -> Range<u64> {
+        let at = |k: u32| ((u128::from(m) * u128::from(k)) / u128::from(self.count)) as u64;
+        at(self.index - 1)..at(self.index)
     }
 }
 
@@ -130,7 +166,7 @@ impl FromStr for Shard {
     type Err = ShardParseError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let error = || ShardParseError(text.to_string());
+        let error = || ShardParseError(text.chars().take(40).collect());
         let (k, n) = text.split_once('/').ok_or_else(error)?;
         let index: u32 = k.trim().parse().map_err(|_| error())?;
         let count: u32 = n.trim().parse().map_err(|_| error())?;
@@ -155,16 +191,45 @@ mod tests {
     }
 
     #[test]
-    fn shards_partition_the_chunks() {
-        let plan = plan(&[7, 5, 9], 2).unwrap();
-        let all = plan.chunks();
-        for count in 1..=5 {
-            let mut union: Vec<ChunkId> = (1..=count)
-                .flat_map(|index| plan.chunks_of(Some(Shard { index, count })))
-                .collect();
-            union.sort_by_key(|c| (c.cell, c.index));
-            assert_eq!(union, all);
+    fn shards_partition_every_cell() {
+        let plan = plan(&[7, 5, 9, 1], 2).unwrap();
+        let all = plan.ranges(None);
+        for count in 1..=6 {
+            for (cell, whole) in all.iter().enumerate() {
+                let mut next = 0;
+                for index in 1..=count {
+                    let part = &plan.ranges(Some(Shard { index, count }))[cell];
+                    assert_eq!(part.chunks.start, next);
+                    next = part.chunks.end;
+                }
+                assert_eq!(next, whole.chunks.end);
+            }
+            let total: u64 = (1..=count)
+                .map(|index| plan.replicates(Some(Shard { index, count })))
+                .sum();
+            assert_eq!(total, 22);
         }
+    }
+
+    #[test]
+    fn replicates_of_ranges() {
+        let work = CellWork {
+            replicates: 10,
+            chunk: 4,
+        };
+        assert_eq!(work.chunks(), 3);
+        assert_eq!(work.replicates_of(&(0..3)), 10);
+        assert_eq!(work.replicates_of(&(1..3)), 6);
+        assert_eq!(work.replicates_of(&(2..2)), 0);
+        assert_eq!(work.replicates_of_chunk(2), 2);
+    }
+
+    #[test]
+    fn a_trillion_replicates_cost_nothing_to_plan() {
+        let plan = plan(&[1_000_000_000_000, 5], 1).unwrap();
+        assert_eq!(plan.total_chunks(), 1_000_000_000_005);
+        let half = plan.ranges(Some(Shard { index: 2, count: 2 }));
+        assert_eq!(half[0].chunks, 500_000_000_000..1_000_000_000_000);
     }
 
     #[test]

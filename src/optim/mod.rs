@@ -7,7 +7,7 @@ use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
 use crate::landscape::Objective;
-use crate::mc::StreamRng;
+use crate::mc::{Stop, StreamRng};
 use crate::stats::ZigguratNormal;
 use rand::SeedableRng;
 
@@ -295,21 +295,32 @@ pub enum Passage {
     Diverged,
     /// A coordinate underflowed to a subnormal number.
     Underflow,
+    /// A stop was requested before the run ended: no observation.
+    Stopped,
 }
 
-/// Runs `optimizer` from `x` until `reached(x)` or `budget` steps.
+/// Steps between two looks at the stop request: often enough that a stop takes effect in
+/// well under a millisecond, rarely enough to cost nothing.
+const STEPS_PER_STOP_CHECK: u64 = 4096;
+
+/// Runs `optimizer` from `x` until `reached(x)` or `budget` steps, or until `stop` is
+/// requested (looked at every few thousand steps, so a huge budget never delays a stop).
 pub fn first_passage<F: Objective, R: Rng + ?Sized>(
     optimizer: &mut Optimizer,
     objective: &F,
     x: &mut [f64],
     budget: u64,
     rng: &mut R,
+    stop: Stop,
     reached: impl Fn(&[f64]) -> bool,
 ) -> Passage {
     if reached(x) {
         return Passage::Reached(0);
     }
     for t in 1..=budget {
+        if t % STEPS_PER_STOP_CHECK == 1 && stop.requested() {
+            return Passage::Stopped;
+        }
         match optimizer.step(objective, x, rng) {
             StepStatus::NonFinite => return Passage::Diverged,
             StepStatus::Subnormal => return Passage::Underflow,
@@ -411,7 +422,15 @@ mod tests {
         let mut gd = Optimizer::new(config(Method::Gd), 1, 0);
         let mut x = [1.0];
         assert_eq!(
-            first_passage(&mut gd, &f, &mut x, 10_000, &mut rng, |_| false),
+            first_passage(
+                &mut gd,
+                &f,
+                &mut x,
+                10_000,
+                &mut rng,
+                crate::mc::Stop::NEVER,
+                |_| false
+            ),
             Passage::Diverged
         );
     }
@@ -424,7 +443,15 @@ mod tests {
         let mut gd = Optimizer::new(config(Method::Gd), 2, 0);
         let mut x = [0.0, 0.0];
         assert_eq!(
-            first_passage(&mut gd, &f, &mut x, 1000, &mut rng, |x| norm(x) > 1.0),
+            first_passage(
+                &mut gd,
+                &f,
+                &mut x,
+                1000,
+                &mut rng,
+                crate::mc::Stop::NEVER,
+                |x| norm(x) > 1.0
+            ),
             Passage::Censored
         );
         let perturbed = Method::Perturbed {
@@ -435,7 +462,15 @@ mod tests {
         let mut pgd = Optimizer::new(config(perturbed), 2, 0);
         let mut x = [0.0, 0.0];
         assert!(matches!(
-            first_passage(&mut pgd, &f, &mut x, 1000, &mut rng, |x| norm(x) > 1.0),
+            first_passage(
+                &mut pgd,
+                &f,
+                &mut x,
+                1000,
+                &mut rng,
+                crate::mc::Stop::NEVER,
+                |x| norm(x) > 1.0
+            ),
             Passage::Reached(_)
         ));
     }

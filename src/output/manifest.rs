@@ -1,7 +1,10 @@
 //! The JSON manifest written beside every CSV: what was run, how, on what, with what verdicts.
 
-use serde::Serialize;
+use std::path::Path;
 
+use serde::{Deserialize, Serialize};
+
+use super::{OutputError, manifest_path};
 use crate::scenarios::report::Finding;
 
 /// The version of this tool, from Cargo.toml.
@@ -42,8 +45,6 @@ pub struct Manifest {
     pub seed: u64,
     /// Worker threads (does not affect the CSV); absent for `stuck merge`.
     pub threads: Option<usize>,
-    /// `K/N` for a shard run, absent otherwise.
-    pub shard: Option<String>,
     /// Number of shard files merged, for `stuck merge`.
     pub merged_shards: Option<u32>,
     /// Whether finished chunks were restored from a checkpoint.
@@ -58,4 +59,60 @@ pub struct Manifest {
     pub test: String,
     /// Per-claim verdicts.
     pub findings: Vec<Finding>,
+}
+
+/// What decides a run's numbers, as a manifest records it: two runs with the same identity
+/// write the same CSV bytes, so one may replace the other's results; any other run may not
+/// without `--force`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultIdentity {
+    /// Tool version.
+    pub version: String,
+    /// Git commit of the build, when known.
+    pub git_commit: Option<String>,
+    /// Scenario name.
+    pub scenario: String,
+    /// Profile the parameters started from.
+    pub profile: String,
+    /// Fully resolved parameters.
+    pub params: serde_json::Value,
+    /// The seed.
+    pub seed: u64,
+}
+
+impl ResultIdentity {
+    /// Refuses (unless `force`) when `dir` already holds results of `self.scenario` written by
+    /// a run of another identity; names the first field that differs.
+    pub fn check_replaceable(&self, dir: &Path, force: bool) -> Result<(), OutputError> {
+        let path = manifest_path(dir, &self.scenario);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(());
+        };
+        if force {
+            return Ok(());
+        }
+        let hint = "use another --out, or --force to replace them";
+        let existing: ResultIdentity = serde_json::from_str(&text).map_err(|_| {
+            OutputError::at(&path, format!("holds results stuck cannot read; {hint}"))
+        })?;
+        let differing = [
+            ("seed", existing.seed != self.seed),
+            ("profile", existing.profile != self.profile),
+            ("parameters", existing.params != self.params),
+            ("tool version", existing.version != self.version),
+            ("git commit", existing.git_commit != self.git_commit),
+        ]
+        .into_iter()
+        .find(|(_, differs)| *differs);
+        match differing {
+            None => Ok(()),
+            Some((field, _)) => Err(OutputError::at(
+                dir,
+                format!(
+                    "it holds results of a different {} run (the {field} differs); {hint}",
+                    self.scenario
+                ),
+            )),
+        }
+    }
 }

@@ -3,12 +3,14 @@
 
 mod csv_table;
 mod manifest;
+mod out_dir;
 mod plot;
 mod shard_file;
 mod terminal;
 
 pub use csv_table::{format_real, table_to_csv};
-pub use manifest::{Manifest, TOOL_VERSION, cpu_model, git_commit};
+pub use manifest::{Manifest, ResultIdentity, TOOL_VERSION, cpu_model, git_commit};
+pub use out_dir::{CHECKPOINT_DIR, OutputDir};
 pub use plot::{Series, line_plot};
 pub use shard_file::{SHARD_FORMAT, ShardFile, ShardHeader, read_shard_header, shard_file_name};
 pub use terminal::findings_table;
@@ -37,14 +39,6 @@ impl OutputError {
     }
 }
 
-/// Makes sure `dir` exists and accepts new files, before any work is done.
-pub fn prepare_output_dir(dir: &Path) -> Result<(), OutputError> {
-    std::fs::create_dir_all(dir).map_err(|e| OutputError::at(dir, e))?;
-    let probe = dir.join(format!(".stuck-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"").map_err(|e| OutputError::at(dir, e))?;
-    std::fs::remove_file(&probe).map_err(|e| OutputError::at(dir, e))
-}
-
 /// The path of a report table: `<dir>/<scenario>.csv` or `<dir>/<scenario>-<name>.csv`.
 pub fn table_path(dir: &Path, scenario: &str, table_name: &str) -> PathBuf {
     if table_name.is_empty() {
@@ -59,74 +53,89 @@ pub fn manifest_path(dir: &Path, scenario: &str) -> PathBuf {
     dir.join(format!("{scenario}.json"))
 }
 
-/// Writes every table of `report` as CSV (each atomically) and returns their paths.
-pub fn write_tables(
+/// Writes a run's results into `dir` as one consistent set: every table (CSV), every plot
+/// (PNG) and the manifest go to a staging folder first; then the old manifest is removed,
+/// the new files are renamed into place, and the manifest comes last. A run killed at any
+/// point, or a disk that fills up, never leaves new CSVs beside an old manifest: either the
+/// old set stays whole, or there is no manifest until the new set is complete. `manifest`
+/// receives the names of the files written beside it. Returns the paths, manifest last.
+pub fn write_results(
     dir: &Path,
     scenario: &str,
     report: &Report,
+    manifest: impl FnOnce(Vec<String>) -> Manifest,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    report
-        .tables
-        .iter()
-        .map(|table| {
-            let path = table_path(dir, scenario, &table.name);
-            let bytes = table_to_csv(table).map_err(|e| OutputError::at(&path, e))?;
-            write_atomically(&path, &bytes).map_err(|e| OutputError::at(&path, e))?;
-            Ok(path)
-        })
-        .collect()
-}
-
-/// Draws every plot of `report` as `<dir>/<scenario>-<name>.png` and returns the paths. The
-/// PNG is drawn to a temporary file and renamed, like every other output.
-pub fn write_plots(
-    dir: &Path,
-    scenario: &str,
-    report: &Report,
-) -> Result<Vec<PathBuf>, OutputError> {
-    report
-        .plots
-        .iter()
-        .map(|plot| {
-            let path = dir.join(format!("{scenario}-{}.png", plot.name));
-            // The bitmap backend picks the format from the extension, so the temporary name ends in .png.
-            let temporary = dir.join(format!(
-                ".{scenario}-{}.tmp-{}.png",
-                plot.name,
-                std::process::id()
-            ));
-            let series: Vec<Series> = plot
-                .series
-                .iter()
-                .map(|(label, points)| Series {
-                    label: label.clone(),
-                    points: points.clone(),
-                })
-                .collect();
-            let drawn = line_plot(
-                &temporary,
-                &plot.title,
-                &plot.x_label,
-                &plot.y_label,
-                &series,
-                false,
-            )
-            .and_then(|()| {
-                std::fs::rename(&temporary, &path).map_err(|e| OutputError::at(&path, e))
-            });
-            if drawn.is_err() {
-                let _ = std::fs::remove_file(&temporary);
+    let staging = dir.join(format!(".{scenario}-staging.stuck-tmp"));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir(&staging).map_err(|e| OutputError::at(&staging, e))?;
+    let staged = stage(&staging, scenario, report, manifest);
+    let result = staged.and_then(|names| {
+        let old_manifest = manifest_path(dir, scenario);
+        match std::fs::remove_file(&old_manifest) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(OutputError::at(&old_manifest, e));
             }
-            drawn.map(|()| path)
-        })
-        .collect()
+            _ => {}
+        }
+        names
+            .iter()
+            .map(|name| {
+                let path = dir.join(name);
+                std::fs::rename(staging.join(name), &path)
+                    .map_err(|e| OutputError::at(&path, e))?;
+                Ok(path)
+            })
+            .collect()
+    });
+    let _ = std::fs::remove_dir_all(&staging);
+    result
 }
 
-/// Writes the manifest atomically, last, so that its presence means the CSVs are complete.
-pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<PathBuf, OutputError> {
-    let path = manifest_path(dir, &manifest.scenario);
-    let mut bytes = serde_json::to_vec_pretty(manifest).map_err(|e| OutputError::at(&path, e))?;
+/// Writes the tables, plots and manifest into `staging`; returns their names, manifest last.
+fn stage(
+    staging: &Path,
+    scenario: &str,
+    report: &Report,
+    manifest: impl FnOnce(Vec<String>) -> Manifest,
+) -> Result<Vec<String>, OutputError> {
+    let mut names = Vec::new();
+    for table in &report.tables {
+        let path = table_path(staging, scenario, &table.name);
+        let bytes = table_to_csv(table).map_err(|e| OutputError::at(&path, e))?;
+        write_atomically(&path, &bytes).map_err(|e| OutputError::at(&path, e))?;
+        names.push(file_name(&path));
+    }
+    for plot in &report.plots {
+        let path = staging.join(format!("{scenario}-{}.png", plot.name));
+        let series: Vec<Series> = plot
+            .series
+            .iter()
+            .map(|(label, points)| Series {
+                label: label.clone(),
+                points: points.clone(),
+            })
+            .collect();
+        line_plot(
+            &path,
+            &plot.title,
+            &plot.x_label,
+            &plot.y_label,
+            &series,
+            false,
+        )?;
+        names.push(file_name(&path));
+    }
+    let manifest = manifest(names.clone());
+    let path = manifest_path(staging, &manifest.scenario);
+    let mut bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| OutputError::at(&path, e))?;
     bytes.push(b'\n');
     write_atomically(&path, &bytes).map_err(|e| OutputError::at(&path, e))?;
-    Ok(path)
+    names.push(file_name(&path));
+    Ok(names)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }

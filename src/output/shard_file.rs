@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::mc::{ChunkResult, Shard};
+use crate::mc::{Block, Shard};
 
 /// Identifies a shard's run; every field must agree across the shards being merged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,17 +26,18 @@ pub struct ShardHeader {
     pub shard: Shard,
 }
 
-/// A shard file: header plus the chunk results, in chunk order.
+/// A shard file: header plus the shard's blocks (a few per cell, see [`crate::mc::Block`]).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ShardFile<A> {
     /// Who wrote it and for which run.
     pub header: ShardHeader,
-    /// The shard's finished chunks.
-    pub chunks: Vec<ChunkResult<A>>,
+    /// The shard's finished work, reduced along the run's fixed tree.
+    pub blocks: Vec<Block<A>>,
 }
 
-/// The format tag of shard files written by this version.
-pub const SHARD_FORMAT: &str = "stuck-shard-1";
+/// The format tag of shard files written by this version (2: blocks instead of one entry
+/// per chunk).
+pub const SHARD_FORMAT: &str = "stuck-shard-2";
 
 /// `<scenario>.shard-K-of-N.json`.
 pub fn shard_file_name(scenario: &str, shard: Shard) -> String {
@@ -46,17 +47,28 @@ pub fn shard_file_name(scenario: &str, shard: Shard) -> String {
 #[derive(Deserialize)]
 struct HeaderOnly {
     header: ShardHeader,
-    #[serde(rename = "chunks")]
-    _chunks: serde::de::IgnoredAny,
+    #[serde(rename = "blocks")]
+    _blocks: serde::de::IgnoredAny,
 }
 
-/// Reads a shard file's header without interpreting its chunks (their type depends on the
-/// scenario), checking the format tag.
+/// Reads a shard file's header without interpreting its blocks (their type depends on the
+/// scenario), checking the format tag and the shard number.
 pub fn read_shard_header(path: &Path) -> Result<(ShardHeader, String), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let parsed: HeaderOnly = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a stuck shard file: {e}", path.display()))?;
+    let parsed: HeaderOnly = serde_json::from_str(&text).map_err(|e| {
+        let reason: String = e.to_string().chars().take(200).collect();
+        format!("{} is not a stuck shard file: {reason}", path.display())
+    })?;
+    let shard = parsed.header.shard;
+    if shard.index == 0 || shard.index > shard.count {
+        return Err(format!(
+            "{} is damaged: its shard number {}/{} is not K/N with 1 <= K <= N",
+            path.display(),
+            shard.index,
+            shard.count
+        ));
+    }
     if parsed.header.format != SHARD_FORMAT {
         return Err(format!(
             "{} has shard format `{}`, this version reads `{SHARD_FORMAT}`",

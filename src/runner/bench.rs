@@ -118,6 +118,7 @@ fn workload_run(
         quiet: true,
         shard: None,
         mpi: false,
+        force: true,
     })
 }
 
@@ -159,7 +160,7 @@ pub fn run_bench(
     for s in &scenarios {
         find_spec(s)?;
     }
-    output::prepare_output_dir(&request.out)?;
+    let _out = output::OutputDir::open(&request.out, true)?;
     let scratch = request.out.join(".stuck-bench");
     let mut rows = Vec::new();
     for scenario in &scenarios {

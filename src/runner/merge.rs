@@ -1,18 +1,27 @@
 //! `stuck merge`: combines the shard files of one run into the CSV and manifest a single
 //! machine would have written, byte for byte.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{ManifestContext, RunError, RunOutcome, find_spec, plan_of, write_outputs};
+use super::{
+    ManifestContext, RunError, RunOutcome, check_shard_count, find_spec, merge_and_report, plan_of,
+};
 use crate::mc;
-use crate::output::{self, ShardFile, ShardHeader, TOOL_VERSION, read_shard_header};
+use crate::output::{
+    self, OutputDir, ResultIdentity, ShardFile, ShardHeader, TOOL_VERSION, read_shard_header,
+};
 use crate::scenarios::spec::ScenarioSpec;
 use crate::scenarios::{Experiment, ExperimentVisitor, dispatch};
 
+/// At most this many shard names are listed in one error line.
+const LISTED: usize = 8;
+
 /// Merges the shard files found in `inputs` (directories are searched for
-/// `*.shard-K-of-N.json`; files are taken as given) and writes the outputs to `out`.
-pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<RunOutcome, RunError> {
+/// `*.shard-K-of-N.json`; files are taken as given) and writes the outputs to `out`;
+/// results of a different run already in `out` are replaced only when `force`.
+pub fn merge(inputs: &[PathBuf], out: &Path, force: bool) -> Result<RunOutcome, RunError> {
     let started = Instant::now();
     let files = shard_files(inputs)?;
     let mut shards: Vec<(PathBuf, ShardHeader, String)> = Vec::new();
@@ -29,13 +38,13 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<RunOutcome, RunError> {
         )));
     }
     let spec = find_spec(&first.scenario)?;
-    output::prepare_output_dir(out)?;
     let scenario = spec.name.clone();
     dispatch(
         &scenario,
         MergeShards {
             shards: &shards,
             out,
+            force,
             started,
         },
     )
@@ -51,7 +60,7 @@ fn shard_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, RunError> {
                 .map_err(|e| RunError::Merge(format!("cannot read {}: {e}", input.display())))?;
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if name.contains(".shard-") && name.ends_with(".json") {
+                if name.contains(".shard-") && name.ends_with(".json") && !name.starts_with('.') {
                     files.push(entry.path());
                 }
             }
@@ -98,26 +107,31 @@ fn check_compatible(shards: &[(PathBuf, ShardHeader, String)]) -> Result<(), Run
         }
     }
     let count = first.shard.count;
-    let mut seen = vec![false; count as usize];
+    let mut seen = BTreeSet::new();
     for (path, header, _) in shards {
-        let slot = &mut seen[(header.shard.index - 1) as usize];
-        if *slot {
+        if !seen.insert(header.shard.index) {
             return Err(RunError::Merge(format!(
                 "shard {} appears twice (again in {})",
                 header.shard,
                 path.display()
             )));
         }
-        *slot = true;
     }
-    let missing: Vec<String> = (1..=count)
-        .filter(|k| !seen[(*k - 1) as usize])
-        .map(|k| format!("{k}/{count}"))
-        .collect();
-    if !missing.is_empty() {
+    let missing = u64::from(count) - seen.len() as u64;
+    if missing > 0 {
+        let listed: Vec<String> = (1..=count)
+            .filter(|k| !seen.contains(k))
+            .take(LISTED)
+            .map(|k| format!("{k}/{count}"))
+            .collect();
+        let more = if missing > LISTED as u64 {
+            format!(", … ({missing} missing in all)")
+        } else {
+            String::new()
+        };
         return Err(RunError::Merge(format!(
-            "missing shards {}",
-            missing.join(", ")
+            "missing shards {}{more}",
+            listed.join(", ")
         )));
     }
     Ok(())
@@ -126,6 +140,7 @@ fn check_compatible(shards: &[(PathBuf, ShardHeader, String)]) -> Result<(), Run
 struct MergeShards<'a> {
     shards: &'a [(PathBuf, ShardHeader, String)],
     out: &'a Path,
+    force: bool,
     started: Instant,
 }
 
@@ -136,30 +151,51 @@ impl ExperimentVisitor for MergeShards<'_> {
         let header = &self.shards[0].1;
         let experiment = E::from_params(&header.params)?;
         let plan = plan_of(&experiment)?;
-        let mut chunks = Vec::new();
-        for (path, _, text) in self.shards {
-            let file: ShardFile<E::Accumulator> = serde_json::from_str(text)
-                .map_err(|e| RunError::Merge(format!("{} is damaged: {e}", path.display())))?;
-            chunks.extend(file.chunks);
+        check_shard_count(&plan, Some(header.shard)).map_err(|_| {
+            RunError::Merge(format!(
+                "the shards say the run has {} shards, but it has at most {}; the files are damaged",
+                header.shard.count,
+                plan.max_shards()
+            ))
+        })?;
+        let mut blocks = Vec::new();
+        for (path, header, text) in self.shards {
+            let file: ShardFile<E::Accumulator> = serde_json::from_str(text).map_err(|e| {
+                let reason: String = e.to_string().chars().take(200).collect();
+                RunError::Merge(format!("{} is damaged: {reason}", path.display()))
+            })?;
+            mc::check_shard(&plan, header.shard, &file.blocks).map_err(|e| {
+                RunError::Merge(format!("{} does not match its run: {e}", path.display()))
+            })?;
+            blocks.extend(file.blocks);
         }
-        let cells = mc::merge_shards(&plan, chunks)?;
-        let report = experiment.report(&cells)?;
-        let context = ManifestContext {
+        let identity = ResultIdentity {
+            version: TOOL_VERSION.into(),
+            git_commit: output::git_commit().map(str::to_string),
+            scenario: spec.name.clone(),
             profile: header.profile.clone(),
-            params: &header.params,
+            params: serde_json::to_value(&header.params).unwrap_or_default(),
             seed: header.seed,
+        };
+        let out = OutputDir::open(self.out, true)?;
+        identity.check_replaceable(out.path(), self.force)?;
+        let context = ManifestContext {
+            identity: &identity,
+            claims: &spec.claims,
+            test: &spec.test,
             threads: None,
             merged_shards: Some(header.shard.count),
             resumed: false,
             started: self.started,
         };
-        let (written, findings) = write_outputs(self.out, &spec, &report, context)?;
+        let (written, findings) =
+            merge_and_report(&experiment, &plan, blocks, out.path(), context)?;
         Ok(RunOutcome {
             scenario: spec.name,
             findings,
             written,
             resumed: false,
-            samples: plan.chunks().iter().map(|c| c.replicates).sum(),
+            samples: plan.replicates(None),
         })
     }
 }

@@ -22,8 +22,11 @@ use toml::Table;
 
 use crate::atomic_file::write_atomically;
 use crate::mc::{self, ChunkPlan, RunSpec, Shard, fnv1a};
-use crate::output::{self, Manifest, ShardFile, ShardHeader, TOOL_VERSION};
-use crate::scenarios::params::{apply_overrides, parse_assignment, read_config};
+use crate::output::{
+    self, Manifest, OutputDir, ResultIdentity, ShardFile, ShardHeader, TOOL_VERSION,
+    read_shard_header,
+};
+use crate::scenarios::params::{ParamError, apply_overrides, parse_assignment, read_config};
 use crate::scenarios::report::{Finding, Report};
 use crate::scenarios::spec::ScenarioSpec;
 use crate::scenarios::{Experiment, ExperimentVisitor, SCENARIO_NAMES, dispatch, spec_of};
@@ -51,6 +54,8 @@ pub struct RunRequest {
     pub shard: Option<Shard>,
     /// Spread the run over the ranks of an MPI job (`mpirun -n P stuck … --mpi`).
     pub mpi: bool,
+    /// Replace the results of a different run in `out`.
+    pub force: bool,
 }
 
 /// What a finished command produced.
@@ -116,6 +121,44 @@ struct ScenarioRun<'a> {
     cancel: &'a AtomicBool,
 }
 
+/// How a run is spread: one process, one shard of a multi-machine run, or one rank of an
+/// MPI job.
+enum Mode {
+    Whole,
+    Shard(Shard),
+    Mpi(MpiWorld),
+}
+
+impl Mode {
+    fn choose(request: &RunRequest) -> Result<Mode, RunError> {
+        Ok(match (request.mpi, request.shard) {
+            (true, _) => Mode::Mpi(MpiWorld::initialize()?),
+            (false, Some(shard)) => Mode::Shard(shard),
+            (false, None) => Mode::Whole,
+        })
+    }
+
+    /// The chunks this process runs.
+    fn shard(&self) -> Option<Shard> {
+        match self {
+            Mode::Whole => None,
+            Mode::Shard(shard) => Some(*shard),
+            Mode::Mpi(world) => Some(Shard {
+                index: world.rank() + 1,
+                count: world.size(),
+            }),
+        }
+    }
+
+    /// Whether this process writes the run's results (MPI: rank 0 only).
+    fn writes_results(&self) -> bool {
+        match self {
+            Mode::Mpi(world) => world.rank() == 0,
+            _ => true,
+        }
+    }
+}
+
 impl ExperimentVisitor for ScenarioRun<'_> {
     type Output = Result<RunOutcome, RunError>;
 
@@ -124,98 +167,88 @@ impl ExperimentVisitor for ScenarioRun<'_> {
         let request = self.request;
         let experiment = E::from_params(&self.params)?;
         let plan = plan_of(&experiment)?;
-        let world = if request.mpi {
-            Some(MpiWorld::initialize()?)
-        } else {
-            None
-        };
-        let shard = match &world {
-            Some(world) => Some(Shard {
-                index: world.rank() + 1,
-                count: world.size(),
-            }),
-            None => request.shard,
-        };
-        // Every rank keeps its own checkpoint there; only rank 0 writes the outputs.
-        output::prepare_output_dir(&request.out)?;
-        let writes_outputs = world.as_ref().is_none_or(|w| w.rank() == 0);
-        let identity = run_identity(&spec.name, &self.params, request.seed, shard);
-        let checkpoint = checkpoint_path(&request.out, &spec.name, &identity);
+        check_memory(&experiment, request.threads)?;
+        let mode = Mode::choose(request)?;
+        let shard = mode.shard();
+        check_shard_count(&plan, shard)?;
+        // Every MPI rank keeps its own checkpoint in rank 0's folder; only rank 0 locks it.
+        let out = OutputDir::open(&request.out, mode.writes_results())?;
+        let identity = self.result_identity(&spec);
+        if mode.writes_results() {
+            match &mode {
+                Mode::Shard(shard) => check_shard_replaceable(
+                    &request.out,
+                    &spec.name,
+                    *shard,
+                    &identity,
+                    request.force,
+                )?,
+                _ => identity.check_replaceable(&request.out, request.force)?,
+            }
+        }
+        let run_key = run_identity(&spec.name, &self.params, request.seed, shard);
+        let checkpoint = checkpoint_path(&request.out, &spec.name, &run_key);
         let resumed = checkpoint.exists();
-        let progress = TerminalProgress::new(&spec.name, request.quiet || !writes_outputs);
+        let progress = TerminalProgress::new(&spec.name, request.quiet || !mode.writes_results());
         let run_spec = RunSpec {
             seed: request.seed,
             scenario: &spec.name,
             threads: request.threads,
             checkpoint: Some(&checkpoint),
-            identity: &identity,
+            identity: &run_key,
             progress: &progress,
             cancel: self.cancel,
         };
-        let simulate =
-            |cell, replicates, rng: &mut mc::StreamRng| experiment.simulate(cell, replicates, rng);
-        let samples = plan.chunks_of(shard).iter().map(|c| c.replicates).sum();
+        let simulate = |cell, replicates, rng: &mut mc::StreamRng, stop: mc::Stop| {
+            experiment.simulate(cell, replicates, rng, stop)
+        };
         let context = ManifestContext {
-            profile: request.profile.clone(),
-            params: &self.params,
-            seed: request.seed,
+            identity: &identity,
+            claims: &spec.claims,
+            test: &spec.test,
             threads: Some(request.threads),
             merged_shards: None,
             resumed,
             started,
         };
-        let (written, findings) = match (shard, &world) {
-            (Some(shard), Some(world)) => {
-                let chunks = mc::run_shard(&plan, shard, &run_spec, simulate)?;
+        let (written, findings) = match &mode {
+            Mode::Whole => {
+                let cells = mc::run_to_completion(&plan, &run_spec, simulate)?;
+                let report = experiment.report(&cells)?;
+                write_outputs(out.path(), &report, context)?
+            }
+            Mode::Shard(shard) => {
+                let blocks = mc::run_shard(&plan, *shard, &run_spec, simulate)?;
+                let path = self.write_shard_file(&spec, *shard, blocks)?;
+                (vec![path], Vec::new())
+            }
+            Mode::Mpi(world) => {
+                let shard = shard.expect("an MPI rank is a shard");
+                let blocks = mc::run_shard(&plan, shard, &run_spec, simulate)?;
                 let bytes =
-                    serde_json::to_vec(&chunks).map_err(|e| RunError::Internal(e.to_string()))?;
+                    serde_json::to_vec(&blocks).map_err(|e| RunError::Internal(e.to_string()))?;
                 match world.gather_to_root(&bytes)? {
                     None => (Vec::new(), Vec::new()),
                     Some(parts) => {
-                        let mut all: Vec<mc::ChunkResult<E::Accumulator>> = Vec::new();
-                        for part in parts {
-                            let chunks: Vec<mc::ChunkResult<E::Accumulator>> =
-                                serde_json::from_slice(&part)
+                        let mut all = Vec::new();
+                        for (rank, part) in parts.iter().enumerate() {
+                            let blocks: Vec<mc::Block<E::Accumulator>> =
+                                serde_json::from_slice(part)
                                     .map_err(|e| RunError::Internal(e.to_string()))?;
-                            all.extend(chunks);
+                            let shard = Shard {
+                                index: rank as u32 + 1,
+                                count: shard.count,
+                            };
+                            mc::check_shard(&plan, shard, &blocks)?;
+                            all.extend(blocks);
                         }
-                        let cells = mc::merge_shards(&plan, all)?;
-                        let report = experiment.report(&cells)?;
                         let context = ManifestContext {
                             merged_shards: Some(shard.count),
                             ..context
                         };
-                        write_outputs(&request.out, &spec, &report, context)?
+                        merge_and_report(&experiment, &plan, all, out.path(), context)?
                     }
                 }
-            }
-            (Some(shard), None) => {
-                let chunks = mc::run_shard(&plan, shard, &run_spec, simulate)?;
-                let file = ShardFile {
-                    header: ShardHeader {
-                        format: output::SHARD_FORMAT.into(),
-                        version: TOOL_VERSION.into(),
-                        scenario: spec.name.clone(),
-                        profile: request.profile.clone(),
-                        params: self.params.clone(),
-                        seed: request.seed,
-                        shard,
-                    },
-                    chunks,
-                };
-                let path = request.out.join(output::shard_file_name(&spec.name, shard));
-                let bytes =
-                    serde_json::to_vec(&file).map_err(|e| RunError::Internal(e.to_string()))?;
-                write_atomically(&path, &bytes).map_err(|e| output::OutputError {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-                (vec![path], Vec::new())
-            }
-            (None, _) => {
-                let cells = mc::run_to_completion(&plan, &run_spec, simulate)?;
-                let report = experiment.report(&cells)?;
-                write_outputs(&request.out, &spec, &report, context)?
             }
         };
         remove_checkpoint(&checkpoint);
@@ -224,15 +257,148 @@ impl ExperimentVisitor for ScenarioRun<'_> {
             findings,
             written,
             resumed,
-            samples,
+            samples: plan.replicates(shard),
         })
     }
+}
+
+impl ScenarioRun<'_> {
+    fn result_identity(&self, spec: &ScenarioSpec) -> ResultIdentity {
+        ResultIdentity {
+            version: TOOL_VERSION.into(),
+            git_commit: output::git_commit().map(str::to_string),
+            scenario: spec.name.clone(),
+            profile: self.request.profile.clone(),
+            params: serde_json::to_value(&self.params).unwrap_or_default(),
+            seed: self.request.seed,
+        }
+    }
+
+    fn write_shard_file<A: mc::Accumulator>(
+        &self,
+        spec: &ScenarioSpec,
+        shard: Shard,
+        blocks: Vec<mc::Block<A>>,
+    ) -> Result<PathBuf, RunError> {
+        let file = ShardFile {
+            header: ShardHeader {
+                format: output::SHARD_FORMAT.into(),
+                version: TOOL_VERSION.into(),
+                scenario: spec.name.clone(),
+                profile: self.request.profile.clone(),
+                params: self.params.clone(),
+                seed: self.request.seed,
+                shard,
+            },
+            blocks,
+        };
+        let path = self
+            .request
+            .out
+            .join(output::shard_file_name(&spec.name, shard));
+        let bytes = serde_json::to_vec(&file).map_err(|e| RunError::Internal(e.to_string()))?;
+        write_atomically(&path, &bytes).map_err(|e| output::OutputError {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(path)
+    }
+}
+
+/// Checks every shard's blocks, folds them into the cells' accumulators, and writes the
+/// report: what `stuck merge` and MPI rank 0 both do once all shards are in.
+fn merge_and_report<E: Experiment>(
+    experiment: &E,
+    plan: &ChunkPlan,
+    blocks: Vec<mc::Block<E::Accumulator>>,
+    out: &Path,
+    context: ManifestContext,
+) -> Result<(Vec<PathBuf>, Vec<Finding>), RunError> {
+    let cells = mc::merge_shards(plan, blocks)?;
+    let report = experiment.report(&cells)?;
+    write_outputs(out, &report, context)
 }
 
 /// The chunk plan of an experiment.
 fn plan_of<E: Experiment>(experiment: &E) -> Result<ChunkPlan, RunError> {
     ChunkPlan::new(experiment.work())
         .ok_or_else(|| RunError::Internal("a cell has no replicates or the chunk size is 0".into()))
+}
+
+/// A run may not have more shards than its largest cell has chunks (a shard would have
+/// nothing to do).
+fn check_shard_count(plan: &ChunkPlan, shard: Option<Shard>) -> Result<(), RunError> {
+    match shard {
+        Some(s) if u64::from(s.count) > plan.max_shards() => {
+            Err(RunError::Param(ParamError::Invalid {
+                key: "--shard".into(),
+                expected: format!(
+                    "at most {} shards (the most chunks of any cell)",
+                    plan.max_shards()
+                ),
+                got: s.to_string(),
+            }))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a run whose chunks under way would need more memory than the machine has
+/// available (`MemAvailable` of `/proc/meminfo`; no check where it cannot be read).
+fn check_memory<E: Experiment>(experiment: &E, threads: usize) -> Result<(), RunError> {
+    let needed = experiment.bytes_per_chunk().saturating_mul(threads as u64);
+    match available_memory() {
+        Some(available) if needed > available => Err(RunError::Param(ParamError::Invalid {
+            key: "parameters".into(),
+            expected: format!(
+                "a run whose {threads} chunks under way fit in the {:.1} GB of available memory",
+                available as f64 / 1e9
+            ),
+            got: format!(
+                "{:.1} GB needed (fewer particles, smaller dimensions or fewer --threads)",
+                needed as f64 / 1e9
+            ),
+        })),
+        _ => Ok(()),
+    }
+}
+
+/// `MemAvailable` from `/proc/meminfo`, in bytes.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
+/// A shard file of this scenario and shard already in `out` must come from the same run,
+/// unless `force`.
+fn check_shard_replaceable(
+    out: &Path,
+    scenario: &str,
+    shard: Shard,
+    identity: &ResultIdentity,
+    force: bool,
+) -> Result<(), RunError> {
+    let path = out.join(output::shard_file_name(scenario, shard));
+    if force || !path.exists() {
+        return Ok(());
+    }
+    let same = read_shard_header(&path).is_ok_and(|(header, _)| {
+        header.version == identity.version
+            && header.profile == identity.profile
+            && header.seed == identity.seed
+            && serde_json::to_value(&header.params).ok().as_ref() == Some(&identity.params)
+    });
+    if same {
+        Ok(())
+    } else {
+        Err(RunError::Output(output::OutputError {
+            path,
+            message: "belongs to a different run; use another --out, or --force to replace it"
+                .into(),
+        }))
+    }
 }
 
 /// A canonical text naming everything that determines a run's results: a checkpoint or a
@@ -251,7 +417,7 @@ fn run_identity(scenario: &str, params: &Table, seed: u64, shard: Option<Shard>)
 
 /// `<out>/.stuck-checkpoints/<scenario>-<hash of identity>.json`.
 fn checkpoint_path(out: &Path, scenario: &str, identity: &str) -> PathBuf {
-    out.join(".stuck-checkpoints")
+    out.join(output::CHECKPOINT_DIR)
         .join(format!("{scenario}-{:016x}.json", fnv1a(identity)))
 }
 
@@ -265,47 +431,40 @@ fn remove_checkpoint(path: &Path) {
 
 /// What the manifest needs beyond the report.
 struct ManifestContext<'a> {
-    profile: String,
-    params: &'a Table,
-    seed: u64,
+    identity: &'a ResultIdentity,
+    claims: &'a [String],
+    test: &'a str,
     threads: Option<usize>,
     merged_shards: Option<u32>,
     resumed: bool,
     started: Instant,
 }
 
-/// Writes the CSV tables, then the manifest; returns the paths and the findings.
+/// Writes the CSV tables, plots and manifest as one set; returns the paths and findings.
 fn write_outputs(
     out: &Path,
-    spec: &ScenarioSpec,
     report: &Report,
     context: ManifestContext,
 ) -> Result<(Vec<PathBuf>, Vec<Finding>), RunError> {
-    let mut written = output::write_tables(out, &spec.name, report)?;
-    written.extend(output::write_plots(out, &spec.name, report)?);
-    let manifest = Manifest {
+    let identity = context.identity;
+    let written = output::write_results(out, &identity.scenario, report, |outputs| Manifest {
         tool: "stuck",
         version: TOOL_VERSION,
         git_commit: output::git_commit(),
-        scenario: spec.name.clone(),
-        claims: spec.claims.clone(),
-        profile: context.profile,
-        params: serde_json::to_value(context.params).unwrap_or_default(),
-        seed: context.seed,
+        scenario: identity.scenario.clone(),
+        claims: context.claims.to_vec(),
+        profile: identity.profile.clone(),
+        params: identity.params.clone(),
+        seed: identity.seed,
         threads: context.threads,
-        shard: None,
         merged_shards: context.merged_shards,
         resumed: context.resumed,
         wall_seconds: context.started.elapsed().as_secs_f64(),
         cpu_model: output::cpu_model(),
-        outputs: written
-            .iter()
-            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .collect(),
-        test: spec.test.clone(),
+        outputs: outputs.into_iter().collect(),
+        test: context.test.to_string(),
         findings: report.findings.clone(),
-    };
-    written.push(output::write_manifest(out, &manifest)?);
+    })?;
     Ok((written, report.findings.clone()))
 }
 

@@ -35,6 +35,8 @@ impl EscapeTimes {
             Passage::Censored => self.censored += 1,
             Passage::Diverged => self.diverged += 1,
             Passage::Underflow => self.underflow += 1,
+            // Cut short by a stop request: not an observation (the engine reruns the chunk).
+            Passage::Stopped => {}
         }
     }
 
@@ -56,6 +58,10 @@ impl Accumulator for EscapeTimes {
         self.censored += later.censored;
         self.diverged += later.diverged;
         self.underflow += later.underflow;
+    }
+
+    fn replicates(&self) -> u64 {
+        self.runs()
     }
 }
 

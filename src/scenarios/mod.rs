@@ -23,7 +23,7 @@ pub use well_escape::WellEscape;
 
 use toml::Table;
 
-use crate::mc::{Accumulator, CellWork, StreamRng};
+use crate::mc::{Accumulator, CellWork, Stop, StreamRng};
 use crate::stats::StatsError;
 use params::ParamError;
 use report::Report;
@@ -46,7 +46,20 @@ pub trait Experiment: Sized + Sync {
 
     /// Simulates `replicates` samples of grid cell `cell` from `rng`. Must be a pure
     /// function of its arguments.
-    fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> Self::Accumulator;
+    fn simulate(
+        &self,
+        cell: usize,
+        replicates: u64,
+        rng: &mut StreamRng,
+        stop: Stop,
+    ) -> Self::Accumulator;
+
+    /// Bytes one chunk needs while it runs, beyond a few kilobytes: the runner refuses a run
+    /// whose chunks under way would not fit in the machine's available memory, instead of
+    /// aborting in the allocator.
+    fn bytes_per_chunk(&self) -> u64 {
+        0
+    }
 
     /// Estimates, predictions and verdicts from the merged accumulator of every cell.
     fn report(&self, cells: &[Self::Accumulator]) -> Result<Report, StatsError>;

@@ -14,7 +14,7 @@ use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
 use super::report::{Datum, Finding, Report, Table as DataTable, Verdict, short};
 use crate::landscape::{DegenerateLoss, DegenerateTerrain};
-use crate::mc::{Accumulator, CellWork, StreamRng};
+use crate::mc::{Accumulator, CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
 use crate::stats::{MeanVar, StatsError};
 
@@ -52,6 +52,10 @@ impl Accumulator for TrapRuns {
     fn merge(&mut self, later: Self) {
         self.times.merge(later.times);
         self.final_distance.merge(&later.final_distance);
+    }
+
+    fn replicates(&self) -> u64 {
+        self.times.runs()
     }
 }
 
@@ -123,7 +127,7 @@ impl Experiment for DegenerateTrap {
             .collect()
     }
 
-    fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> TrapRuns {
+    fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng, stop: Stop) -> TrapRuns {
         let (terrain, method, sigma) = self.cells[cell];
         let loss = match terrain {
             Terrain::HalfTrap => DegenerateLoss::HalfTrap {
@@ -175,6 +179,7 @@ impl Experiment for DegenerateTrap {
                 &mut x,
                 self.budget,
                 rng,
+                stop,
                 reached,
             );
             if matches!(passage, crate::optim::Passage::Censored) {

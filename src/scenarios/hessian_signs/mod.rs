@@ -13,7 +13,7 @@ use toml::Table;
 use super::Experiment;
 use super::params::{ParamError, ParamReader};
 use super::report::Report;
-use crate::mc::{CellWork, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::stats::StatsError;
 use model::{Cell, CellAccumulator, Estimators, Method, Model};
 
@@ -137,8 +137,26 @@ impl Experiment for HessianSigns {
         self.work.clone()
     }
 
-    fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> CellAccumulator {
-        model::simulate(&self.cells[cell], &self.estimators, replicates, rng)
+    fn simulate(
+        &self,
+        cell: usize,
+        replicates: u64,
+        rng: &mut StreamRng,
+        stop: Stop,
+    ) -> CellAccumulator {
+        model::simulate(&self.cells[cell], &self.estimators, replicates, rng, stop)
+    }
+
+    /// A splitting run holds four `particles × n` arrays of f64 (the tridiagonal matrices and
+    /// their spares, see [`crate::landscape::WallSplitting`]).
+    fn bytes_per_chunk(&self) -> u64 {
+        let particles = self.estimators.particles as u64;
+        self.cells
+            .iter()
+            .filter(|c| c.method == Method::Splitting)
+            .map(|c| 4 * 8 * particles.saturating_mul(c.n) + 8 * particles)
+            .max()
+            .unwrap_or(0)
     }
 
     fn report(&self, accumulators: &[CellAccumulator]) -> Result<Report, StatsError> {

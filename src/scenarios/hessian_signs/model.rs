@@ -9,7 +9,7 @@ use crate::landscape::{
     CoinHessian, DenseWigner, ShiftedWishart, SplittingWorkspace, TridiagonalEnsemble,
     WallSplitting,
 };
-use crate::mc::{Accumulator, StreamRng};
+use crate::mc::{Accumulator, Stop, StreamRng};
 use crate::stats::{LogSumExp, MeanVar};
 
 /// A Hessian model.
@@ -209,14 +209,24 @@ impl Accumulator for CellAccumulator {
             _ => unreachable!("chunks of one cell produce one accumulator kind"),
         }
     }
+
+    fn replicates(&self) -> u64 {
+        match self {
+            CellAccumulator::Index(a) => a.histogram.iter().sum::<u64>() + a.diverged,
+            CellAccumulator::Field(a) => a.samples,
+            CellAccumulator::Splitting(a) => a.ln_estimates.count() + a.diverged,
+        }
+    }
 }
 
-/// Simulates `replicates` samples (or splitting runs) of a cell.
+/// Simulates `replicates` samples (or splitting runs) of a cell; a splitting run is long, so
+/// the loop over runs ends early when a stop is requested (the engine discards the chunk).
 pub fn simulate(
     cell: &Cell,
     settings: &Estimators,
     replicates: u64,
     rng: &mut StreamRng,
+    stop: Stop,
 ) -> CellAccumulator {
     let n = cell.n as usize;
     match (cell.model, cell.method) {
@@ -238,6 +248,9 @@ pub fn simulate(
                 diverged: 0,
             };
             for _ in 0..replicates {
+                if stop.requested() {
+                    break;
+                }
                 let run = splitting.run(0.0, rng, &mut workspace);
                 if run.ln_probability.is_finite() {
                     runs.ln_estimates.push(run.ln_probability);

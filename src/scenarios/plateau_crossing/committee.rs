@@ -5,7 +5,7 @@ use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
 use super::super::report::{Datum, Finding, Plot, Table, Verdict, short};
 use crate::landscape::{MAX_COMMITTEE_UNITS, SoftCommittee};
-use crate::mc::{CellWork, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::optim::Passage;
 use crate::stats::{StatsError, weighted_least_squares};
 
@@ -77,7 +77,13 @@ impl CommitteePart {
 
     /// Runs `replicates` students from fresh teachers and initialisations until
     /// `ε_g < committee_level` (recorded in steps) or `committee_max_alpha`.
-    pub fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> EscapeTimes {
+    pub fn simulate(
+        &self,
+        cell: usize,
+        replicates: u64,
+        rng: &mut StreamRng,
+        stop: Stop,
+    ) -> EscapeTimes {
         let c = self.cells[cell];
         let every = c.inputs.div_ceil(CHECKS_PER_ALPHA);
         let budget = (self.max_alpha * c.inputs as f64).ceil() as u64;
@@ -92,6 +98,9 @@ impl CommitteePart {
                 }
                 if steps >= budget {
                     break Passage::Censored;
+                }
+                if stop.requested() {
+                    break Passage::Stopped;
                 }
                 if !(0..every).all(|_| machine.step(c.learning_rate, rng)) {
                     break Passage::Diverged;

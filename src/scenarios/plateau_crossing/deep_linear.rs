@@ -9,7 +9,7 @@ use super::super::report::{Datum, Finding, Plot, Table, Verdict, short};
 use crate::landscape::{
     DeepLinearNet, Initialisation, Objective, decoupled_gd_steps, saxe_learning_steps,
 };
-use crate::mc::{CellWork, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
 use crate::stats::{StatsError, z_test};
 
@@ -128,7 +128,13 @@ impl DeepLinearPart {
     }
 
     /// Trains `replicates` fresh networks (new teacher, data and initialisation each).
-    pub fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> EscapeTimes {
+    pub fn simulate(
+        &self,
+        cell: usize,
+        replicates: u64,
+        rng: &mut StreamRng,
+        stop: Stop,
+    ) -> EscapeTimes {
         let c = self.cells[cell];
         let method = match c.batch {
             Some(batch) => Method::Sgd { batch },
@@ -153,6 +159,7 @@ impl DeepLinearPart {
                 &mut theta,
                 self.budget,
                 rng,
+                stop,
                 |x| net.value(x) <= level,
             ));
         }

@@ -18,7 +18,7 @@ use super::Experiment;
 use super::escape::EscapeTimes;
 use super::params::{ParamError, ParamReader};
 use super::report::Report;
-use crate::mc::{CellWork, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::stats::StatsError;
 use committee::CommitteePart;
 use deep_linear::DeepLinearPart;
@@ -60,15 +60,21 @@ impl Experiment for PlateauCrossing {
         work
     }
 
-    fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> EscapeTimes {
+    fn simulate(
+        &self,
+        cell: usize,
+        replicates: u64,
+        rng: &mut StreamRng,
+        stop: Stop,
+    ) -> EscapeTimes {
         let [shelf, deep] = self.counts;
         if cell < shelf {
-            self.shelf.simulate(cell, replicates, rng)
+            self.shelf.simulate(cell, replicates, rng, stop)
         } else if cell < shelf + deep {
-            self.deep.simulate(cell - shelf, replicates, rng)
+            self.deep.simulate(cell - shelf, replicates, rng, stop)
         } else {
             self.committee
-                .simulate(cell - shelf - deep, replicates, rng)
+                .simulate(cell - shelf - deep, replicates, rng, stop)
         }
     }
 

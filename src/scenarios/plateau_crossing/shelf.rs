@@ -5,7 +5,7 @@ use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
 use super::super::report::{Datum, Finding, Plot, Table, Verdict, short};
 use crate::landscape::{Shelf, shelf_crossing_steps};
-use crate::mc::{CellWork, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
 use crate::stats::{StatsError, weighted_least_squares};
 
@@ -104,7 +104,13 @@ impl ShelfPart {
     }
 
     /// Crosses the shelf `replicates` times.
-    pub fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> EscapeTimes {
+    pub fn simulate(
+        &self,
+        cell: usize,
+        replicates: u64,
+        rng: &mut StreamRng,
+        stop: Stop,
+    ) -> EscapeTimes {
         let c = self.cells[cell];
         // Edges a thousandth of the width: felt only within w·ln(G/g) of the ends.
         let shelf = Shelf {
@@ -147,6 +153,7 @@ impl ShelfPart {
                 &mut x,
                 self.budget,
                 rng,
+                stop,
                 |x| x[0] >= c.width,
             ));
         }

@@ -13,7 +13,7 @@ use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
 use super::report::{Datum, Finding, Report, Table as DataTable, Verdict, short};
 use crate::landscape::{Objective, QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
-use crate::mc::{CellWork, StreamRng, chunk_stream};
+use crate::mc::{CellWork, Stop, StreamRng, chunk_stream};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage, norm};
 use crate::stats::StatsError;
 
@@ -185,7 +185,13 @@ impl Experiment for SaddleEscape {
         ]
     }
 
-    fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> EscapeTimes {
+    fn simulate(
+        &self,
+        cell: usize,
+        replicates: u64,
+        rng: &mut StreamRng,
+        stop: Stop,
+    ) -> EscapeTimes {
         let mut times = EscapeTimes::default();
         match self.cells[cell] {
             Case::Quadratic {
@@ -217,6 +223,7 @@ impl Experiment for SaddleEscape {
                         &mut x,
                         self.budget,
                         rng,
+                        stop,
                         |x| norm(x) >= radius,
                     ));
                 }
@@ -246,6 +253,7 @@ impl Experiment for SaddleEscape {
                         &mut theta,
                         self.budget,
                         rng,
+                        stop,
                         |t| norm(t) >= self.net_radius,
                     ));
                 }
@@ -277,6 +285,7 @@ impl Experiment for SaddleEscape {
                         &mut x,
                         self.budget,
                         rng,
+                        stop,
                         |x| chain.escaped(x),
                     ));
                 }

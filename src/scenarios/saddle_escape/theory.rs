@@ -136,9 +136,15 @@ mod tests {
             optimizer.reset();
             let mut x = vec![0.0; dimension];
             x[0] = start;
-            match first_passage(&mut optimizer, &saddle, &mut x, 10_000_000, &mut rng, |x| {
-                norm(x) >= 1.0
-            }) {
+            match first_passage(
+                &mut optimizer,
+                &saddle,
+                &mut x,
+                10_000_000,
+                &mut rng,
+                crate::mc::Stop::NEVER,
+                |x| norm(x) >= 1.0,
+            ) {
                 Passage::Reached(t) => times.push(t as f64),
                 other => panic!("{other:?}"),
             }

@@ -11,7 +11,7 @@ use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
 use super::report::{Datum, Finding, Report, Table as DataTable, Verdict, short};
 use crate::landscape::{DoubleWell, QuadraticSaddle, kramers_time, mean_first_passage_time};
-use crate::mc::{CellWork, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage, norm};
 use crate::stats::{StatsError, kolmogorov_p_value, weighted_least_squares, z_test};
 
@@ -115,7 +115,13 @@ impl Experiment for WellEscape {
         ]
     }
 
-    fn simulate(&self, cell: usize, replicates: u64, rng: &mut StreamRng) -> EscapeTimes {
+    fn simulate(
+        &self,
+        cell: usize,
+        replicates: u64,
+        rng: &mut StreamRng,
+        stop: Stop,
+    ) -> EscapeTimes {
         let mut times = EscapeTimes::default();
         let case = self.cells[cell];
         let (dimension, ratio) = match case {
@@ -152,6 +158,7 @@ impl Experiment for WellEscape {
                         &mut x,
                         self.budget,
                         rng,
+                        stop,
                         |x| x[0] >= level,
                     ));
                 }
@@ -167,6 +174,7 @@ impl Experiment for WellEscape {
                         &mut x,
                         self.budget,
                         rng,
+                        stop,
                         |x| norm(x) >= self.saddle_radius,
                     ));
                 }
@@ -502,7 +510,12 @@ mod tests {
         // about η·U''/2 ≈ 1 % of the mean at η = 0.02, about half a standard error here.
         let e = experiment(3.0, 0.02);
         for cell in 0..2 {
-            let times = e.simulate(cell, 3000, &mut chunk_stream(5, "well", cell as u64, 0));
+            let times = e.simulate(
+                cell,
+                3000,
+                &mut chunk_stream(5, "well", cell as u64, 0),
+                Stop::NEVER,
+            );
             let exact = e.prediction(&e.cells[cell]).exact.unwrap();
             assert!(
                 (times.steps.mean() - exact).abs() < 5.0 * times.steps.standard_error(),
@@ -517,7 +530,7 @@ mod tests {
     fn exit_from_a_deep_well_is_memoryless() {
         // ΔU/D = 5: the exit time is close to exponential (KS at level 1e-6) with CV near 1.
         let e = experiment(5.0, 0.05);
-        let times = e.simulate(0, 3000, &mut chunk_stream(6, "well", 0, 0));
+        let times = e.simulate(0, 3000, &mut chunk_stream(6, "well", 0, 0), Stop::NEVER);
         let (_, p) = e.exponentiality(&times, times.steps.mean());
         assert!(p > 1e-6, "KS p = {p}");
         let cv = times.coefficient_of_variation();
