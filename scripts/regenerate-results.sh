@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 threads="${1:-$(nproc)}"
 cargo build --release
-./target/release/stuck all --profile paper --seed 1 --threads "$threads" --out results/ | tee results/verdicts.txt
+./target/release/stuck all --profile paper --seed 1 --threads "$threads" --force --out results/ | tee results/verdicts.txt

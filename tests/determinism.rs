@@ -4,10 +4,11 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Stdio;
 
-use common::{SMALL, SMALL_SADDLE_ESCAPE, entries, read, stuck};
+use common::{
+    SMALL, SMALL_SADDLE_ESCAPE, checkpoint_exists, entries, long_run, read, signal, stuck, wait_for,
+};
 
 fn run(out: &Path, extra: &[&str]) {
     stuck()
@@ -88,53 +89,18 @@ fn merged_shards_equal_the_single_run() {
     }
 }
 
-/// A run long enough to be interrupted: about 3 s on one core.
-const LONG: [&str; 7] = [
-    "--set=tail_ensembles=[]",
-    "--set=ensembles=[\"goe-dense\"]",
-    "--set=dims=[6,7,8]",
-    "--set=dense_replicates=400000",
-    "--set=chunk=2000",
-    "--seed=5",
-    "--quiet",
-];
-
-fn long_run(out: &Path, threads: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_stuck"));
-    command
-        .arg("hessian-signs")
-        .args(LONG)
-        .args(["--threads", threads, "--out"])
-        .arg(out);
-    command
-}
-
-fn checkpoint_exists(out: &Path) -> bool {
-    !entries(&out.join(".stuck-checkpoints")).is_empty()
-}
-
 /// Starts the long run, waits for its first checkpoint, sends `signal`, and checks the
 /// process was still running when it got it.
-fn interrupt(out: &Path, signal: &str) -> std::process::ExitStatus {
+fn interrupt(out: &Path, signal_name: &str) -> std::process::ExitStatus {
     let mut child = long_run(out, "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !checkpoint_exists(out) {
-        assert!(Instant::now() < deadline, "no checkpoint appeared");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before its first checkpoint"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let killed = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    wait_for(&mut child, "the first checkpoint", || {
+        checkpoint_exists(out)
+    });
+    signal(&child, signal_name);
     child.wait().unwrap()
 }
 
@@ -155,6 +121,11 @@ fn resume_and_compare(out: &Path, expected: &[u8]) {
     assert!(
         !checkpoint_exists(out),
         "checkpoint must be removed after success"
+    );
+    assert!(
+        entries(out).iter().all(|e| !e.starts_with('.')),
+        "temporary, lock or checkpoint files left after success: {:?}",
+        entries(out)
     );
 }
 
@@ -184,14 +155,50 @@ fn sigkill_then_rerun_resumes_to_the_same_bytes() {
     let status = interrupt(&out, "-KILL");
     assert_eq!(status.signal(), Some(9));
     assert!(!out.join("hessian-signs.csv").exists());
-    // Only complete files: the checkpoint, and no temporary file holding a half write
-    // other than possibly one the kill cut short (it is ignored and overwritten).
     resume_and_compare(&out, &expected);
-    assert!(
-        entries(&out)
+}
+
+#[test]
+fn sigterm_is_handled_like_sigint() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let expected = reference(dir.path());
+    let out = dir.path().join("terminated");
+    let status = interrupt(&out, "-TERM");
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert!(status.signal().is_none());
+    assert!(checkpoint_exists(&out), "SIGTERM must leave a checkpoint");
+    resume_and_compare(&out, &expected);
+}
+
+/// The kill is forced into the middle of a checkpoint write (the fault-injection variable
+/// stalls the write after half the bytes), so the half-written temporary file is certainly
+/// there; the resumed run must remove it and end with a clean folder. Before temporary files
+/// had fixed names and were cleaned, this failed every time.
+#[test]
+fn a_kill_inside_a_checkpoint_write_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected = reference(dir.path());
+    let out = dir.path().join("killed-mid-write");
+    let mut child = long_run(&out, "1")
+        .env(
+            stuck::atomic_file::STALL_WRITE_VARIABLE,
+            ".stuck-checkpoints",
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let temporary = || {
+        entries(&out.join(".stuck-checkpoints"))
             .iter()
-            .all(|e| !e.ends_with(".csv") || !e.starts_with('.'))
-    );
+            .any(|e| stuck::atomic_file::is_temporary(e))
+    };
+    wait_for(&mut child, "a checkpoint write", temporary);
+    signal(&child, "-KILL");
+    child.wait().unwrap();
+    assert!(temporary(), "the kill must land inside the write");
+    resume_and_compare(&out, &expected);
 }
 
 /// Runs `args` on 1 and 2 threads and as `shards` shards merged, and asserts that every file

@@ -72,17 +72,17 @@ pub struct RunSpec<'a> {
 /// Why a run did not produce a result.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    /// The cancel flag was raised; finished chunks are in the checkpoint.
+    /// The cancel flag was raised; finished chunks, if any, are in the checkpoint.
     #[error("interrupted after {finished} of {total} chunks{}", match checkpoint {
         Some(path) => format!("; finished work saved in {}, run the same command again to resume", path.display()),
-        None => String::new(),
+        None => "; nothing to save".to_string(),
     })]
     Interrupted {
         /// Chunks finished and saved.
         finished: u64,
         /// Chunks in the run.
         total: u64,
-        /// Where they are saved.
+        /// Where they are saved (`None` when nothing had finished or nothing is kept).
         checkpoint: Option<PathBuf>,
     },
     /// The checkpoint could not be read or written.
@@ -381,7 +381,7 @@ where
         return Err(EngineError::Interrupted {
             finished,
             total: work.total,
-            checkpoint: spec.checkpoint.map(PathBuf::from),
+            checkpoint: spec.checkpoint.filter(|_| finished > 0).map(PathBuf::from),
         });
     }
     Ok(stack)

@@ -41,6 +41,32 @@ pub enum RunError {
     /// `--mpi` on a build without the `mpi` feature, or MPI could not start.
     #[error("mpi: {0}")]
     Mpi(String),
+    /// More shards than the run has chunks in its largest cell.
+    #[error(
+        "--shard {shard}: this run has at most {most} chunks in a cell, so at most {most} shards"
+    )]
+    TooManyShards {
+        /// What was asked for.
+        shard: crate::mc::Shard,
+        /// The most shards the run allows.
+        most: u64,
+    },
+    /// The chunks under way would not fit in memory.
+    #[error(
+        "this run needs about {:.1} GB for its {threads} chunks under way but the {limit} is {:.1} GB; use fewer particles, smaller dimensions or fewer --threads",
+        *needed as f64 / 1e9,
+        *available as f64 / 1e9
+    )]
+    TooMuchMemory {
+        /// Bytes the chunks under way need.
+        needed: u64,
+        /// Threads (one chunk each).
+        threads: usize,
+        /// Bytes the process may use.
+        available: u64,
+        /// Which limit that is.
+        limit: &'static str,
+    },
     /// A statistic could not be computed.
     #[error("statistics: {0}")]
     Stats(#[from] StatsError),

@@ -26,7 +26,7 @@ use crate::output::{
     self, Manifest, OutputDir, ResultIdentity, ShardFile, ShardHeader, TOOL_VERSION,
     read_shard_header,
 };
-use crate::scenarios::params::{ParamError, apply_overrides, parse_assignment, read_config};
+use crate::scenarios::params::{apply_overrides, parse_assignment, read_config};
 use crate::scenarios::report::{Finding, Report};
 use crate::scenarios::spec::ScenarioSpec;
 use crate::scenarios::{Experiment, ExperimentVisitor, SCENARIO_NAMES, dispatch, spec_of};
@@ -329,46 +329,60 @@ fn plan_of<E: Experiment>(experiment: &E) -> Result<ChunkPlan, RunError> {
 /// nothing to do).
 fn check_shard_count(plan: &ChunkPlan, shard: Option<Shard>) -> Result<(), RunError> {
     match shard {
-        Some(s) if u64::from(s.count) > plan.max_shards() => {
-            Err(RunError::Param(ParamError::Invalid {
-                key: "--shard".into(),
-                expected: format!(
-                    "at most {} shards (the most chunks of any cell)",
-                    plan.max_shards()
-                ),
-                got: s.to_string(),
-            }))
+        Some(s) if u64::from(s.count) > plan.max_shards() => Err(RunError::TooManyShards {
+            shard: s,
+            most: plan.max_shards(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a run whose chunks under way would need more memory than the process may have
+/// (see [`memory_limit`]), instead of letting the allocator abort it.
+fn check_memory<E: Experiment>(experiment: &E, threads: usize) -> Result<(), RunError> {
+    let needed = experiment.bytes_per_chunk().saturating_mul(threads as u64);
+    match memory_limit() {
+        Some((available, source)) if needed.saturating_add(MEMORY_MARGIN) > available => {
+            Err(RunError::TooMuchMemory {
+                needed,
+                threads,
+                available,
+                limit: source,
+            })
         }
         _ => Ok(()),
     }
 }
 
-/// Refuses a run whose chunks under way would need more memory than the machine has
-/// available (`MemAvailable` of `/proc/meminfo`; no check where it cannot be read).
-fn check_memory<E: Experiment>(experiment: &E, threads: usize) -> Result<(), RunError> {
-    let needed = experiment.bytes_per_chunk().saturating_mul(threads as u64);
-    match available_memory() {
-        Some(available) if needed > available => Err(RunError::Param(ParamError::Invalid {
-            key: "parameters".into(),
-            expected: format!(
-                "a run whose {threads} chunks under way fit in the {:.1} GB of available memory",
-                available as f64 / 1e9
-            ),
-            got: format!(
-                "{:.1} GB needed (fewer particles, smaller dimensions or fewer --threads)",
-                needed as f64 / 1e9
-            ),
-        })),
-        _ => Ok(()),
-    }
-}
+/// What the process itself needs besides its chunks (binary, thread stacks, buffers), kept
+/// free when comparing a run with the memory limit.
+const MEMORY_MARGIN: u64 = 256 << 20;
 
-/// `MemAvailable` from `/proc/meminfo`, in bytes.
-fn available_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib.saturating_mul(1024))
+/// The memory this process may use, and where the limit comes from: the smallest of the
+/// machine's available memory (`MemAvailable` in `/proc/meminfo`), the address-space limit
+/// (`ulimit -v`, from `/proc/self/limits`) and the cgroup's `memory.max`. `None` where none
+/// can be read.
+fn memory_limit() -> Option<(u64, &'static str)> {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let available = read("/proc/meminfo").and_then(|info| {
+        let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some((kib.saturating_mul(1024), "available memory"))
+    });
+    let address_space = read("/proc/self/limits").and_then(|limits| {
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max address space"))?;
+        let soft: u64 = line.split_whitespace().nth(3)?.parse().ok()?;
+        Some((soft, "address-space limit (ulimit -v)"))
+    });
+    let cgroup = read("/sys/fs/cgroup/memory.max")
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(|bytes| (bytes, "cgroup memory limit"));
+    [available, address_space, cgroup]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(bytes, _)| *bytes)
 }
 
 /// A shard file of this scenario and shard already in `out` must come from the same run,

@@ -81,22 +81,57 @@ pub const ESCAPE_COLUMNS: [&str; 12] = [
     "underflow",
 ];
 
-/// The values of [`ESCAPE_COLUMNS`] for one cell.
+/// The values of [`ESCAPE_COLUMNS`] for one cell. Statistics of the escape times are empty
+/// (missing) where too few runs escaped to compute them, never a 0 that could be read as a
+/// measurement: no mean or quantile without an escape, no standard error or spread without
+/// two.
 pub fn escape_values(times: &EscapeTimes) -> Vec<crate::scenarios::report::Datum> {
+    use crate::scenarios::report::Datum;
     let runs = times.runs().max(1) as f64;
+    let escaped = times.steps.count();
+    let when = |enough: bool, x: f64| {
+        if enough && x.is_finite() {
+            Datum::Real(x)
+        } else {
+            Datum::Missing
+        }
+    };
     let quantile = |q| times.histogram.quantile(q);
     vec![
-        times.steps.mean().into(),
-        times.steps.standard_error().into(),
-        times.steps.sample_sd().into(),
-        times.coefficient_of_variation().into(),
+        when(escaped >= 1, times.steps.mean()),
+        when(escaped >= 2, times.steps.standard_error()),
+        when(escaped >= 2, times.steps.sample_sd()),
+        when(escaped >= 2, times.coefficient_of_variation()),
         quantile(0.5).into(),
         quantile(0.05).into(),
         quantile(0.95).into(),
-        times.steps.count().into(),
+        escaped.into(),
         times.censored.into(),
-        (times.steps.count() as f64 / runs).into(),
+        (escaped as f64 / runs).into(),
         times.diverged.into(),
         times.underflow.into(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::Passage;
+    use crate::scenarios::report::Datum;
+
+    #[test]
+    fn no_escape_means_missing_statistics_not_zeros() {
+        let mut times = EscapeTimes::default();
+        times.record(Passage::Censored);
+        times.record(Passage::Diverged);
+        let values = escape_values(&times);
+        for (column, value) in ESCAPE_COLUMNS.iter().zip(&values).take(7) {
+            assert!(matches!(value, Datum::Missing), "{column}: {value:?}");
+        }
+        assert!(matches!(values[10], Datum::Integer(1)));
+        times.record(Passage::Reached(7));
+        let values = escape_values(&times);
+        assert!(matches!(values[0], Datum::Real(x) if x == 7.0));
+        assert!(matches!(values[1], Datum::Missing));
+    }
 }

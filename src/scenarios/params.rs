@@ -80,13 +80,36 @@ pub fn parse_toml(text: &str, file: &str) -> Result<Table, ParamError> {
 
 /// Reads a TOML config file of parameter overrides.
 pub fn read_config(path: &Path) -> Result<Table, ParamError> {
+    use std::io::Read;
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ParamError::Unreadable {
+    let unreadable = |message: String| ParamError::Unreadable {
         file: file.clone(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    let handle = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    let metadata = handle.metadata().map_err(|e| unreadable(e.to_string()))?;
+    if !metadata.is_file() {
+        return Err(unreadable("not a regular file".into()));
+    }
+    // Read one byte more than the limit, so a longer file is detected without reading it all.
+    let mut bytes = Vec::new();
+    handle
+        .take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| unreadable(e.to_string()))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(unreadable(format!(
+            "larger than {} KiB; a parameter file is a few lines of TOML",
+            MAX_CONFIG_BYTES / 1024
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| unreadable("not UTF-8 text".into()))?;
     parse_toml(&text, &file)
 }
+
+/// The largest config file read (1 MiB): far beyond any real parameter file, small enough
+/// that a wrong path (a log, a device) fails at once.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Splits `key=value` and parses the value as a TOML value (`3`, `0.5`, `[1, 2]`, `nan`,
 /// `"goe"`); a bare word that is not TOML is taken as a string, so `--set ensembles=goe` and
@@ -145,9 +168,25 @@ fn kind(value: &Value) -> &'static str {
 }
 
 fn describe(value: &Value) -> String {
-    match value {
+    let text = match value {
         Value::String(s) => format!("\"{s}\""),
+        Value::Float(x) if x.is_finite() => readable(*x),
         other => other.to_string(),
+    };
+    if text.chars().count() > 80 {
+        format!("{}…", text.chars().take(80).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// A number as a person reads it in a message: plain in [1e-4, 1e15), scientific outside
+/// (so 1e300 is `1e300`, not 301 digits).
+fn readable(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e15).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 
@@ -375,8 +414,8 @@ fn number_in(
             key: key.to_string(),
             expected: format!(
                 "must be a finite number in {l}{}, {}{r}",
-                range.start(),
-                range.end()
+                readable(*range.start()),
+                readable(*range.end())
             ),
             got: describe(value),
         })

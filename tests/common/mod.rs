@@ -50,3 +50,57 @@ pub fn entries(dir: &Path) -> Vec<String> {
         Err(_) => Vec::new(),
     }
 }
+
+/// A run long enough to be interrupted: about 3 s on one core.
+pub const LONG: [&str; 7] = [
+    "--set=tail_ensembles=[]",
+    "--set=ensembles=[\"goe-dense\"]",
+    "--set=dims=[6,7,8]",
+    "--set=dense_replicates=400000",
+    "--set=chunk=2000",
+    "--seed=5",
+    "--quiet",
+];
+
+/// The [`LONG`] hessian-signs run on `threads` threads into `out`, not yet started.
+pub fn long_run(out: &Path, threads: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stuck"));
+    command
+        .arg("hessian-signs")
+        .args(LONG)
+        .args(["--threads", threads, "--out"])
+        .arg(out);
+    command
+}
+
+/// Whether `out` holds a checkpoint file (temporary files not counted).
+pub fn checkpoint_exists(out: &Path) -> bool {
+    entries(&out.join(".stuck-checkpoints"))
+        .iter()
+        .any(|e| !e.starts_with('.'))
+}
+
+/// Waits (up to a minute) until `ready()` holds, failing if `child` ends first.
+pub fn wait_for(child: &mut std::process::Child, what: &str, ready: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Sends `signal` (e.g. `-KILL`) to a child process.
+pub fn signal(child: &std::process::Child, signal: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}

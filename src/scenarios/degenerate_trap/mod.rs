@@ -257,6 +257,21 @@ impl DegenerateTrap {
     /// What became of the runs: arrive, converge to the degenerate critical point, or crawl.
     fn outcome(&self, terrain: Terrain, method: &str, runs: &TrapRuns) -> String {
         let total = runs.times.runs().max(1);
+        let failed = runs.times.diverged + runs.times.underflow;
+        if failed == total {
+            return format!("diverged in all {total} runs (no step count)");
+        }
+        let failures = if failed > 0 {
+            format!("; {failed} of {total} runs diverged")
+        } else {
+            String::new()
+        };
+        self.arrival(terrain, method, runs) + &failures
+    }
+
+    /// The outcome of the runs that did not diverge.
+    fn arrival(&self, terrain: Terrain, method: &str, runs: &TrapRuns) -> String {
+        let total = runs.times.runs().max(1);
         let arrived = runs.times.steps.count();
         let distance = runs.final_distance.mean();
         // GD on the cubic from x₀ = 1 stays below the bound 1/(1 + ηk) of the closed form.
@@ -272,7 +287,7 @@ impl DegenerateTrap {
             "never within the budget".into()
         } else if terrain == Terrain::Quartic && method == "gd" {
             "crawls algebraically, then arrives".into()
-        } else if arrived == total {
+        } else if arrived + runs.times.diverged + runs.times.underflow == total {
             "arrives".into()
         } else {
             format!("arrives in {arrived} of {total} runs")
@@ -346,5 +361,37 @@ impl DegenerateTrap {
             });
         }
         findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::Passage;
+    use crate::scenarios::spec::ScenarioSpec;
+
+    fn quick() -> DegenerateTrap {
+        let spec = ScenarioSpec::parse(DegenerateTrap::SPEC, "degenerate-trap.toml").unwrap();
+        DegenerateTrap::from_params(&spec.profile("quick").unwrap()).unwrap()
+    }
+
+    /// A cell where every run diverged used to read "never" (as if GD had converged to the
+    /// degenerate point); it must say that the runs diverged.
+    #[test]
+    fn divergences_are_named_not_read_as_never() {
+        let trap = quick();
+        let mut runs = TrapRuns::default();
+        for _ in 0..5 {
+            runs.times.record(Passage::Diverged);
+        }
+        assert_eq!(
+            trap.outcome(Terrain::HalfTrap, "adam", &runs),
+            "diverged in all 5 runs (no step count)"
+        );
+        runs.times.record(Passage::Reached(3));
+        assert_eq!(
+            trap.outcome(Terrain::HalfTrap, "adam", &runs),
+            "arrives; 5 of 6 runs diverged"
+        );
     }
 }

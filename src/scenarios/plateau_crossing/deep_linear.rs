@@ -264,6 +264,10 @@ impl DeepLinearPart {
             .filter(|(c, _)| c.deterministic())
             .collect();
         let mut censored = 0;
+        let (all_runs, all_diverged, all_censored) =
+            cells.iter().fold((0, 0, 0), |(n, d, c), t| {
+                (n + t.runs(), d + t.diverged + t.underflow, c + t.censored)
+            });
         for (c, t) in &decoupled {
             censored += t.censored + t.diverged + t.underflow;
             if t.steps.count() == 0 {
@@ -309,7 +313,11 @@ impl DeepLinearPart {
                 "decoupled GD within {worst_step_gap} step(s) of the exact recursion and within {:.1}% of the continuous-time formula; local exponents {}{}",
                 100.0 * worst_ode,
                 exponents.join(", "),
-                if censored > 0 { format!("; {censored} runs censored or diverged") } else { String::new() }
+                if all_diverged + all_censored > 0 {
+                    format!("; over all {all_runs} runs (every init): {all_diverged} diverged, {all_censored} censored")
+                } else {
+                    String::new()
+                }
             ),
             verdict: if decoupled.is_empty() {
                 Verdict::Inconclusive
@@ -358,6 +366,14 @@ impl DeepLinearPart {
                 continue;
             };
             if gauss.steps.count() < 2 || orth.steps.count() < 2 {
+                let failed = |t: &EscapeTimes| t.runs() - t.steps.count();
+                parts.push(format!(
+                    "D={depth}: not compared ({} of {} orthogonal and {} of {} gaussian runs diverged or were censored)",
+                    failed(orth),
+                    orth.runs(),
+                    failed(gauss),
+                    gauss.runs()
+                ));
                 continue;
             }
             let se =
@@ -407,5 +423,58 @@ impl DeepLinearPart {
             }
         }
         plot
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::Passage;
+
+    fn part(sets: &str) -> DeepLinearPart {
+        let table: toml::Table = format!(
+            "deep_depths = [3]\ndeep_scales = [0.01]\ndeep_singular_values = [1.0]\ndeep_learning_rates = [0.1]\ndeep_inits = [\"decoupled\", \"gaussian\", \"orthogonal\"]\ndeep_batches = [0]\ndeep_width = 4\ndeep_examples = 8\ndeep_replicates = 10\ndeep_chunk = 5\ndeep_budget = 1000\n{sets}"
+        )
+        .parse()
+        .unwrap();
+        let mut reader = ParamReader::new(&table);
+        DeepLinearPart::from_params(&mut reader).unwrap()
+    }
+
+    /// Divergences of the random inits used to vanish from the verdict line (only the
+    /// decoupled cells were counted) and a depth whose runs diverged was dropped from the
+    /// init comparison without a word.
+    #[test]
+    fn divergences_of_every_cell_are_reported() {
+        let part = part("");
+        let cells: Vec<EscapeTimes> = part
+            .cells
+            .iter()
+            .map(|c| {
+                let mut t = EscapeTimes::default();
+                if c.init.1 == Initialisation::Decoupled {
+                    t.record(Passage::Reached(100));
+                } else {
+                    for _ in 0..97 {
+                        t.record(Passage::Diverged);
+                    }
+                    t.record(Passage::Reached(90));
+                }
+                t
+            })
+            .collect();
+        let plateau = part.plateau_finding(&cells);
+        assert!(
+            plateau.measured.contains("194 diverged"),
+            "{}",
+            plateau.measured
+        );
+        let init = part.init_finding(&cells);
+        assert!(
+            init.measured.contains("D=3: not compared (97 of 98 orthogonal and 97 of 98 gaussian runs diverged or were censored)"),
+            "{}",
+            init.measured
+        );
+        assert_eq!(init.verdict, Verdict::Inconclusive);
     }
 }

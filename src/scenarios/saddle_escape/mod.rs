@@ -55,6 +55,39 @@ pub struct SaddleEscape {
     chain_interval: u64,
 }
 
+/// Rejects grids that cannot mean what they say: negative directions that no quadratic
+/// dimension can hold (the quadratic grid keeps the pairs with k < d and would be empty), and a chain learning rate
+/// at which GD diverges by oscillation on the stable coordinates (they are multiplied by
+/// `1 − 2ηL` per step, which must stay in (−1, 1), so `ηL < 1`); such runs leave the radius by
+/// blowing up, which would be counted as escapes.
+fn check_combinations(
+    methods: &[String],
+    dims: &[u64],
+    negatives: &[u64],
+    chain_dims: &[u64],
+    (eta, _, stiffness, _): (f64, f64, f64, f64),
+) -> Result<(), ParamError> {
+    let largest = dims.iter().copied().max().unwrap_or(0);
+    let smallest_k = negatives.iter().copied().min().unwrap_or(0);
+    if !methods.is_empty() && smallest_k >= largest {
+        return Err(ParamError::Invalid {
+            key: "negative_directions".into(),
+            expected: format!(
+                "must hold a value below the largest quadratic dimension ({largest}): a saddle needs a stable direction, and every quadratic cell (k < d) would vanish"
+            ),
+            got: format!("{negatives:?}"),
+        });
+    }
+    if !chain_dims.is_empty() && eta * stiffness >= 1.0 {
+        return Err(ParamError::Invalid {
+            key: "chain_learning_rate".into(),
+            expected: "times chain_stiffness must be below 1 (GD multiplies the stable coordinates by 1 - 2 eta L, which diverges by oscillation otherwise)".into(),
+            got: format!("{eta} x {stiffness} = {}", eta * stiffness),
+        });
+    }
+    Ok(())
+}
+
 impl Experiment for SaddleEscape {
     type Accumulator = EscapeTimes;
     const SPEC: &'static str = include_str!("../../../scenarios/saddle-escape.toml");
@@ -94,6 +127,7 @@ impl Experiment for SaddleEscape {
         let negatives = p.integer_list("negative_directions", 1..=10_000)?;
         let radii = p.number_list("quadratic_radii", 0.0..=1e6, true)?;
         p.finish("saddle-escape")?;
+        check_combinations(&methods, &dims, &negatives, &chain_dims, chain)?;
         let mut cells = Vec::new();
         for method in &methods {
             let method: &'static str = match method.as_str() {

@@ -23,6 +23,16 @@ const SYMMETRIC_BARRIER: f64 = 0.25;
 /// like the continuous one with the level moved out by `−ζ(1/2)/√(2π)·s ≈ 0.5826·s`.
 const DISCRETE_MONITORING_SHIFT: f64 = 0.582_597_157_939_01;
 
+/// The largest noise per step `ησ` accepted: half the distance from a minimum to the barrier
+/// top. Beyond it one kick crosses the barrier and neither Kramers nor the diffusion limit
+/// describes the walk.
+const MAX_STEP_NOISE: f64 = 0.5;
+
+/// The noise per step `ησ` at barrier ratio `ΔU/D = ratio`, with `D = ησ²/2`.
+fn step_noise(learning_rate: f64, ratio: f64) -> f64 {
+    (2.0 * SYMMETRIC_BARRIER * learning_rate / ratio).sqrt()
+}
+
 /// Where a run counts as escaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
@@ -73,6 +83,21 @@ impl Experiment for WellEscape {
         let saddle_radius = p.number("saddle_radius", 0.0..=1e6, true)?;
         let significance = p.number("significance", 0.0..=0.5, true)?;
         p.finish("well-escape")?;
+        if let Some(&ratio) = ratios
+            .iter()
+            .find(|&&r| step_noise(learning_rate, r) >= MAX_STEP_NOISE)
+        {
+            return Err(ParamError::Invalid {
+                key: "barrier_ratios".into(),
+                expected: format!(
+                    "must give a noise per step eta*sigma below {MAX_STEP_NOISE} at learning_rate {learning_rate} (the minimum is 1 from the barrier top: a larger kick jumps the barrier in one step and the walk is no longer a diffusion in the well)"
+                ),
+                got: format!(
+                    "{ratio} (eta*sigma = {:.3})",
+                    step_noise(learning_rate, ratio)
+                ),
+            });
+        }
         let mut cells = Vec::new();
         for &dimension in &dims {
             for &tilt in &tilts {
@@ -243,7 +268,8 @@ impl Experiment for WellEscape {
             row.extend(escape_values(times));
             let z = prediction
                 .exact
-                .map(|m| z_test(times.steps.mean(), m, times.steps.standard_error()).statistic);
+                .and_then(|m| finite_z(times, m))
+                .map(|z| z.statistic);
             let (ks_d, ks_p) =
                 self.exponentiality(times, prediction.exact.unwrap_or(times.steps.mean()));
             row.extend([
@@ -261,6 +287,16 @@ impl Experiment for WellEscape {
             plots: vec![self.arrhenius_plot(cells)],
         })
     }
+}
+
+/// The z test of a cell's mean escape time against `mean`, when its standard error is a
+/// finite positive number (at least two escapes with some spread); `None` otherwise, so no
+/// verdict ever rests on an infinite or undefined z.
+fn finite_z(times: &EscapeTimes, mean: f64) -> Option<crate::stats::TestOutcome> {
+    let se = times.steps.standard_error();
+    (times.steps.count() >= 2 && se.is_finite() && se > 0.0)
+        .then(|| z_test(times.steps.mean(), mean, se))
+        .filter(|z| z.statistic.is_finite())
 }
 
 /// Predicted mean escape steps of a cell.
@@ -299,8 +335,8 @@ impl WellEscape {
                 let kramers = kramers_time(&well, diffusion) / self.learning_rate
                     * if target == Target::Barrier { 0.5 } else { 1.0 };
                 Prediction {
-                    exact: Some(exact),
-                    kramers: Some(kramers),
+                    exact: Some(exact).filter(|m| m.is_finite() && *m > 0.0),
+                    kramers: Some(kramers).filter(|m| m.is_finite() && *m > 0.0),
                 }
             }
             Case::Saddle { ratio, .. } => {
@@ -312,7 +348,7 @@ impl WellEscape {
                     1,
                 );
                 Prediction {
-                    exact: Some(mean),
+                    exact: Some(mean).filter(|m| m.is_finite() && *m > 0.0),
                     kramers: None,
                 }
             }
@@ -410,10 +446,7 @@ impl WellEscape {
             let (slope, slope_se) = (fit.coefficients[1], fit.standard_errors[1]);
             let worst = cells
                 .iter()
-                .filter_map(|(_, t, p)| {
-                    p.exact
-                        .map(|m| z_test(t.steps.mean(), m, t.steps.standard_error()).p_value)
-                })
+                .filter_map(|(_, t, p)| p.exact.and_then(|m| finite_z(t, m)).map(|z| z.p_value))
                 .fold(1.0, f64::min);
             let censored: u64 = cells.iter().map(|(_, t, _)| t.censored).sum();
             let cv = cells
