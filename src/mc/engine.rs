@@ -305,7 +305,8 @@ where
                     }
                     let (cell, chunk) = work.chunk_at(position);
                     let replicates = replicates_of(cell, chunk);
-                    let mut rng = chunk_stream(spec.seed, spec.scenario, cell as u64, chunk);
+                    let key = plan.cell(cell).key;
+                    let mut rng = chunk_stream(spec.seed, spec.scenario, key.0, chunk);
                     let accumulator = simulate(cell, replicates, &mut rng, stop);
                     spec.progress
                         .advance(accumulator.replicates().min(replicates));
@@ -452,6 +453,7 @@ mod tests {
         let cell = |replicates| crate::mc::CellWork {
             replicates,
             chunk: 64,
+            key: crate::mc::CellKey(replicates),
         };
         ChunkPlan::new(vec![cell(1000), cell(333), cell(2500)]).unwrap()
     }
@@ -558,6 +560,7 @@ mod tests {
         let plan = ChunkPlan::new(vec![crate::mc::CellWork {
             replicates: 4,
             chunk: 2,
+            key: crate::mc::CellKey(0),
         }])
         .unwrap();
         // A chunk that would never end without the stop.

@@ -10,13 +10,39 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// How many replicates a grid cell has and how many go into each of its chunks.
+/// A stable name of a grid cell, derived from the cell's own parameter values (never from its
+/// position in the grid): the random streams of a cell depend on its key, so a cell run alone
+/// (`--set` narrowing the grid to it) or with more replicates gives the same bytes as in the
+/// full run.
+///
+/// ```
+/// use stuck::mc::CellKey;
+/// let a = CellKey::new("quadratic method=gd eta=0.1");
+/// assert_eq!(a, CellKey::new("quadratic method=gd eta=0.1"));
+/// assert_ne!(a, CellKey::new("quadratic method=gd eta=0.2"));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellKey(pub u64);
+
+impl CellKey {
+    /// The key of a cell described by `description`: the FNV-1a hash of a canonical text of
+    /// the cell's parameters, written by the scenario (part of the reproducibility contract:
+    /// changing the text of a cell changes its numbers).
+    pub fn new(description: &str) -> Self {
+        CellKey(super::fnv1a(description))
+    }
+}
+
+/// How many replicates a grid cell has, how many go into each of its chunks, and the cell's
+/// key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CellWork {
     /// Replicates of the cell.
     pub replicates: u64,
     /// Replicates per chunk (the last chunk may be short).
     pub chunk: u64,
+    /// The cell's stable key (its streams derive from it).
+    pub key: CellKey,
 }
 
 impl CellWork {
@@ -59,10 +85,10 @@ pub struct CellRange {
 /// orders of magnitude in cost).
 ///
 /// ```
-/// use stuck::mc::{CellWork, ChunkPlan, Shard};
+/// use stuck::mc::{CellKey, CellWork, ChunkPlan, Shard};
 /// let plan = ChunkPlan::new(vec![
-///     CellWork { replicates: 10, chunk: 4 },
-///     CellWork { replicates: 3, chunk: 4 },
+///     CellWork { replicates: 10, chunk: 4, key: CellKey::new("a") },
+///     CellWork { replicates: 3, chunk: 4, key: CellKey::new("b") },
 /// ]).unwrap();
 /// assert_eq!(plan.total_chunks(), 4);
 /// // Shard 1 of 2 owns the first half of every cell's chunks.
@@ -76,11 +102,13 @@ pub struct ChunkPlan {
 }
 
 impl ChunkPlan {
-    /// A plan; `None` when a chunk size is zero or a cell has no replicates.
+    /// A plan; `None` when a chunk size is zero, a cell has no replicates, or two cells share
+    /// a key (they would draw the same random numbers).
     pub fn new(cells: Vec<CellWork>) -> Option<Self> {
-        cells
-            .iter()
-            .all(|c| c.chunk > 0 && c.replicates > 0)
+        let mut keys: Vec<CellKey> = cells.iter().map(|c| c.key).collect();
+        keys.sort();
+        let distinct = keys.windows(2).all(|w| w[0] != w[1]);
+        (distinct && cells.iter().all(|c| c.chunk > 0 && c.replicates > 0))
             .then_some(ChunkPlan { cells })
     }
 
@@ -185,7 +213,12 @@ mod tests {
         ChunkPlan::new(
             replicates
                 .iter()
-                .map(|&replicates| CellWork { replicates, chunk })
+                .enumerate()
+                .map(|(i, &replicates)| CellWork {
+                    replicates,
+                    chunk,
+                    key: CellKey(i as u64),
+                })
                 .collect(),
         )
     }
@@ -216,6 +249,7 @@ mod tests {
         let work = CellWork {
             replicates: 10,
             chunk: 4,
+            key: CellKey(0),
         };
         assert_eq!(work.chunks(), 3);
         assert_eq!(work.replicates_of(&(0..3)), 10);
@@ -244,8 +278,14 @@ mod tests {
     }
 
     #[test]
-    fn rejects_empty_plans() {
+    fn rejects_empty_plans_and_shared_keys() {
         assert!(plan(&[3], 0).is_none());
         assert!(plan(&[3, 0], 2).is_none());
+        let twin = |replicates| CellWork {
+            replicates,
+            chunk: 1,
+            key: CellKey::new("same"),
+        };
+        assert!(ChunkPlan::new(vec![twin(1), twin(2)]).is_none());
     }
 }

@@ -144,7 +144,7 @@ pub fn fold_blocks<A: Accumulator>(plan: &ChunkPlan, mut blocks: Vec<Block<A>>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mc::{CellWork, Shard};
+    use crate::mc::{CellKey, CellWork, Shard};
 
     /// Records the exact shape of the merge tree, so two reductions can be compared.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,21 +183,12 @@ mod tests {
     }
 
     fn plan() -> ChunkPlan {
-        ChunkPlan::new(vec![
-            CellWork {
-                replicates: 13,
-                chunk: 2,
-            },
-            CellWork {
-                replicates: 1,
-                chunk: 5,
-            },
-            CellWork {
-                replicates: 64,
-                chunk: 4,
-            },
-        ])
-        .unwrap()
+        let cell = |replicates, chunk, key| CellWork {
+            replicates,
+            chunk,
+            key: CellKey(key),
+        };
+        ChunkPlan::new(vec![cell(13, 2, 0), cell(1, 5, 1), cell(64, 4, 2)]).unwrap()
     }
 
     #[test]

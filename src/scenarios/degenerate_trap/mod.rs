@@ -14,7 +14,7 @@ use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
 use super::report::{Datum, Finding, Report, Table as DataTable, Verdict, short};
 use crate::landscape::{DegenerateLoss, DegenerateTerrain};
-use crate::mc::{Accumulator, CellWork, Stop, StreamRng};
+use crate::mc::{Accumulator, CellKey, CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
 use crate::stats::{MeanVar, StatsError};
 
@@ -119,10 +119,14 @@ impl Experiment for DegenerateTrap {
     fn work(&self) -> Vec<CellWork> {
         self.cells
             .iter()
-            .map(|(_, method, _)| CellWork {
+            .map(|(terrain, method, sigma)| CellWork {
                 // GD is deterministic here: one run says everything.
                 replicates: if *method == "gd" { 1 } else { self.replicates },
                 chunk: self.chunk,
+                key: CellKey::new(&format!(
+                    "{} method={method} noise={sigma:?}",
+                    terrain.name()
+                )),
             })
             .collect()
     }

@@ -13,7 +13,7 @@ use toml::Table;
 use super::Experiment;
 use super::params::{ParamError, ParamReader};
 use super::report::Report;
-use crate::mc::{CellWork, Stop, StreamRng};
+use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::stats::StatsError;
 use model::{Cell, CellAccumulator, Estimators, Method, Model};
 
@@ -71,7 +71,12 @@ impl Experiment for HessianSigns {
         let mut work = Vec::new();
         let mut add = |model: Model, n: u64, method: Method, replicates: u64, chunk: u64| {
             cells.push(Cell { model, n, method });
-            work.push(CellWork { replicates, chunk });
+            let key = CellKey::new(&format!("{} n={n} method={}", model.label(), method.name()));
+            work.push(CellWork {
+                replicates,
+                chunk,
+                key,
+            });
         };
         for ensemble in &ensembles {
             let models: Vec<(Model, u64)> = match ensemble.as_str() {

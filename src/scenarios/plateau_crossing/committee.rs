@@ -5,7 +5,7 @@ use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
 use super::super::report::{Datum, Finding, Plot, Table, Verdict, short};
 use crate::landscape::{MAX_COMMITTEE_UNITS, SoftCommittee};
-use crate::mc::{CellWork, Stop, StreamRng};
+use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::optim::Passage;
 use crate::stats::{StatsError, weighted_least_squares};
 
@@ -68,9 +68,13 @@ impl CommitteePart {
     pub fn work(&self) -> Vec<CellWork> {
         self.cells
             .iter()
-            .map(|_| CellWork {
+            .map(|c| CellWork {
                 replicates: self.replicates,
                 chunk: self.chunk,
+                key: CellKey::new(&format!(
+                    "committee units={} inputs={} eta={:?}",
+                    c.units, c.inputs, c.learning_rate
+                )),
             })
             .collect()
     }

@@ -9,7 +9,7 @@ use super::super::report::{Datum, Finding, Plot, Table, Verdict, short};
 use crate::landscape::{
     DeepLinearNet, Initialisation, Objective, decoupled_gd_steps, saxe_learning_steps,
 };
-use crate::mc::{CellWork, Stop, StreamRng};
+use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
 use crate::stats::{StatsError, z_test};
 
@@ -123,6 +123,15 @@ impl DeepLinearPart {
                     self.replicates
                 },
                 chunk: self.chunk,
+                key: CellKey::new(&format!(
+                    "deep-linear depth={} scale={:?} s={:?} eta={:?} init={} batch={}",
+                    c.depth,
+                    c.scale,
+                    c.singular_value,
+                    c.learning_rate,
+                    c.init.0,
+                    c.batch.map_or("full".to_string(), |b| b.to_string())
+                )),
             })
             .collect()
     }

@@ -5,7 +5,7 @@ use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
 use super::super::report::{Datum, Finding, Plot, Table, Verdict, short};
 use crate::landscape::{Shelf, shelf_crossing_steps};
-use crate::mc::{CellWork, Stop, StreamRng};
+use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
 use crate::stats::{StatsError, weighted_least_squares};
 
@@ -99,6 +99,10 @@ impl ShelfPart {
                     1
                 },
                 chunk: self.chunk,
+                key: CellKey::new(&format!(
+                    "shelf width={:?} slope={:?} eta={:?} method={} sigma={:?} d={}",
+                    c.width, c.slope, c.learning_rate, c.method, c.sigma, c.dimension
+                )),
             })
             .collect()
     }

@@ -13,7 +13,7 @@ use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
 use super::report::{Datum, Finding, Report, Table as DataTable, Verdict, short};
 use crate::landscape::{Objective, QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
-use crate::mc::{CellWork, Stop, StreamRng, chunk_stream};
+use crate::mc::{CellKey, CellWork, Stop, StreamRng, chunk_stream};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage, norm};
 use crate::stats::StatsError;
 
@@ -37,6 +37,34 @@ enum Case {
     },
     /// Chain of d saddles.
     Chain { perturbed: bool, dimension: usize },
+}
+
+impl Case {
+    /// The canonical text of the cell's parameters, from which its [`CellKey`] (and so its
+    /// random streams) derive.
+    fn key_text(&self) -> String {
+        match *self {
+            Case::Quadratic {
+                method,
+                learning_rate,
+                gamma,
+                sigma,
+                dimension,
+                negative,
+                radius,
+            } => format!(
+                "quadratic method={method} eta={learning_rate:?} gamma={gamma:?} sigma={sigma:?} d={dimension} k={negative} radius={radius:?}"
+            ),
+            Case::Net { batch, init_scale } => format!(
+                "net batch={} init_scale={init_scale:?}",
+                batch.map_or("full".to_string(), |b| b.to_string())
+            ),
+            Case::Chain {
+                perturbed,
+                dimension,
+            } => format!("chain perturbed={perturbed} d={dimension}"),
+        }
+    }
 }
 
 /// The resolved scenario.
@@ -210,13 +238,14 @@ impl Experiment for SaddleEscape {
     }
 
     fn work(&self) -> Vec<CellWork> {
-        vec![
-            CellWork {
+        self.cells
+            .iter()
+            .map(|case| CellWork {
                 replicates: self.replicates,
-                chunk: self.chunk
-            };
-            self.cells.len()
-        ]
+                chunk: self.chunk,
+                key: CellKey::new(&case.key_text()),
+            })
+            .collect()
     }
 
     fn simulate(

@@ -11,7 +11,7 @@ use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
 use super::report::{Datum, Finding, Report, Table as DataTable, Verdict, short};
 use crate::landscape::{DoubleWell, QuadraticSaddle, kramers_time, mean_first_passage_time};
-use crate::mc::{CellWork, Stop, StreamRng};
+use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage, norm};
 use crate::stats::{StatsError, kolmogorov_p_value, weighted_least_squares, z_test};
 
@@ -131,13 +131,31 @@ impl Experiment for WellEscape {
     }
 
     fn work(&self) -> Vec<CellWork> {
-        vec![
-            CellWork {
+        self.cells
+            .iter()
+            .map(|case| CellWork {
                 replicates: self.replicates,
-                chunk: self.chunk
-            };
-            self.cells.len()
-        ]
+                chunk: self.chunk,
+                key: CellKey::new(&match *case {
+                    Case::Well {
+                        dimension,
+                        tilt,
+                        ratio,
+                        target,
+                    } => format!(
+                        "well d={dimension} tilt={tilt:?} ratio={ratio:?} target={}",
+                        if target == Target::Barrier {
+                            "barrier-top"
+                        } else {
+                            "other-well"
+                        }
+                    ),
+                    Case::Saddle { dimension, ratio } => {
+                        format!("saddle d={dimension} ratio={ratio:?}")
+                    }
+                }),
+            })
+            .collect()
     }
 
     fn simulate(
