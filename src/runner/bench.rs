@@ -26,94 +26,35 @@ pub struct BenchRequest {
     pub seed: u64,
 }
 
-/// A fixed workload of about a second on one core per scenario: the parameter overrides and
-/// the key that is multiplied by the thread count for weak scaling.
-fn workload(scenario: &str) -> Option<(Vec<&'static str>, &'static str, u64)> {
-    match scenario {
-        "hessian-signs" => Some((
-            vec![
-                "ensembles=[\"goe\"]",
-                "tail_ensembles=[]",
-                "dims=[100]",
-                "chunk=25000",
-            ],
-            "replicates",
-            1_000_000,
-        )),
-        "saddle-escape" => Some((
-            vec![
-                "quadratic_methods=[\"noisy-gd\"]",
-                "learning_rates=[0.1]",
-                "curvatures=[1.0]",
-                "noise_levels=[1e-6]",
-                "quadratic_dims=[50]",
-                "net_init_scales=[1e-3]",
-                "net_batches=[64]",
-                "chain_dims=[2]",
-                "chunk=100",
-            ],
-            "replicates",
-            1500,
-        )),
-        "well-escape" => Some((
-            vec![
-                "dims=[1]",
-                "tilts=[0.0]",
-                "barrier_ratios=[3.0]",
-                "chunk=500",
-            ],
-            "replicates",
-            15000,
-        )),
-        // Deep linear networks (D = 4, width 8, SGD): the shelf and the committee shrink to
-        // one run each.
-        "plateau-crossing" => Some((
-            vec![
-                "widths=[1.0]",
-                "slopes=[0.1]",
-                "dims=[1]",
-                "replicates=1",
-                "chunk=1",
-                "deep_depths=[4]",
-                "deep_scales=[0.001]",
-                "deep_singular_values=[1.0]",
-                "deep_inits=[\"orthogonal\"]",
-                "deep_batches=[4]",
-                "deep_width=8",
-                "deep_examples=64",
-                "deep_chunk=10",
-                "committee_inputs=[16]",
-                "committee_learning_rates=[1.0]",
-                "committee_replicates=1",
-                "committee_chunk=1",
-            ],
-            "deep_replicates",
-            200,
-        )),
-        "degenerate-trap" => Some((vec!["chunk=100"], "replicates", 7000)),
-        _ => None,
-    }
-}
-
-/// The run that measures `scenario`: its workload with the weak-scaling key multiplied by
-/// `scale`, on `threads` threads, writing into the scratch directory `out`.
+/// The run that measures `scenario`: its `bench` profile (a fixed workload of about a second
+/// on one core, declared in `scenarios/<name>.toml`) with the spec's `bench_scaling`
+/// parameter multiplied by `scale`, on `threads` threads, writing into the scratch directory
+/// `out`.
 fn workload_run(
     scenario: &str,
     scale: u64,
     threads: usize,
     seed: u64,
     out: &std::path::Path,
-) -> Option<RunRequest> {
-    let (sets, key, base) = workload(scenario)?;
-    let mut all_sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
-    all_sets.push(format!("{key}={}", base * scale));
-    Some(RunRequest {
+) -> Result<RunRequest, RunError> {
+    let spec = find_spec(scenario)?;
+    let key = &spec.bench_scaling;
+    let base = spec
+        .profile("bench")?
+        .get(key)
+        .and_then(toml::Value::as_integer)
+        .ok_or_else(|| {
+            RunError::Internal(format!(
+                "{scenario}: bench_scaling names `{key}`, not an integer of the bench profile"
+            ))
+        })?;
+    Ok(RunRequest {
         scenario: scenario.to_string(),
-        profile: "quick".into(),
+        profile: "bench".into(),
         seed,
         threads,
         out: out.to_path_buf(),
-        sets: all_sets,
+        sets: vec![format!("{key}={}", base as u64 * scale)],
         config: None,
         quiet: true,
         shard: None,
@@ -167,10 +108,7 @@ pub fn run_bench(
         for mode in ["strong", "weak"] {
             for &threads in &request.threads {
                 let scale = if mode == "weak" { threads as u64 } else { 1 };
-                let run = workload_run(scenario, scale, threads, request.seed, &scratch)
-                    .ok_or_else(|| {
-                        RunError::Internal(format!("no bench workload for {scenario}"))
-                    })?;
+                let run = workload_run(scenario, scale, threads, request.seed, &scratch)?;
                 let idle_before = idle_fraction(Duration::from_millis(200));
                 let mut measurement = Measurement {
                     scenario: scenario.clone(),
@@ -413,10 +351,10 @@ mod tests {
         for name in SCENARIO_NAMES {
             for scale in [1, 2] {
                 let run = workload_run(name, scale, scale as usize, 1, std::path::Path::new("x"))
-                    .unwrap_or_else(|| panic!("no bench workload for {name}"));
+                    .unwrap_or_else(|e| panic!("no bench workload for {name}: {e}"));
                 let spec = find_spec(name).unwrap();
                 let params = resolve_params(&spec, &run).unwrap();
-                dispatch(name, CheckParams(params)).unwrap().unwrap();
+                dispatch(spec, CheckParams(params)).unwrap();
             }
         }
     }

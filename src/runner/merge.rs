@@ -40,7 +40,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path, force: bool) -> Result<RunOutcome, 
     let spec = find_spec(&first.scenario)?;
     let scenario = spec.name.clone();
     dispatch(
-        &scenario,
+        spec,
         MergeShards {
             shards: &shards,
             out,
@@ -48,7 +48,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path, force: bool) -> Result<RunOutcome, 
             started,
         },
     )
-    .ok_or_else(|| RunError::Internal(format!("scenario {scenario} is not registered")))??
+    .ok_or_else(|| RunError::Internal(format!("scenario {scenario} is not registered")))?
 }
 
 /// The shard files named by `inputs`, sorted by path.

@@ -105,14 +105,14 @@ pub fn run_scenario(request: &RunRequest, cancel: &AtomicBool) -> Result<RunOutc
     let params = resolve_params(&spec, request)?;
     let name = spec.name.clone();
     dispatch(
-        &name,
+        spec,
         ScenarioRun {
             request,
             params,
             cancel,
         },
     )
-    .ok_or_else(|| RunError::Internal(format!("scenario {name} is not registered")))??
+    .ok_or_else(|| RunError::Internal(format!("scenario {name} is not registered")))?
 }
 
 struct ScenarioRun<'a> {

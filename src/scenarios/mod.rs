@@ -73,45 +73,40 @@ pub trait ExperimentVisitor {
     fn visit<E: Experiment>(self, spec: ScenarioSpec) -> Self::Output;
 }
 
-/// Every scenario's command name, in the order `list` and `all` use.
-pub const SCENARIO_NAMES: &[&str] = &[
-    "hessian-signs",
-    "saddle-escape",
-    "well-escape",
-    "plateau-crossing",
-    "degenerate-trap",
-];
+/// The one registry. Each line names a scenario's command (the `name` of its TOML) and its
+/// [`Experiment`] type, in the order `list` and `all` use; adding a scenario is adding a line
+/// here (plus its folder and its TOML).
+macro_rules! registry {
+    ($($name:literal => $experiment:ty),* $(,)?) => {
+        /// Every scenario's command name, in the order `list` and `all` use.
+        pub const SCENARIO_NAMES: &[&str] = &[$($name),*];
 
-/// The spec of a scenario, or `None` for an unknown name.
-pub fn spec_of(name: &str) -> Option<Result<ScenarioSpec, ParamError>> {
-    let text = match name {
-        "hessian-signs" => HessianSigns::SPEC,
-        "saddle-escape" => SaddleEscape::SPEC,
-        "well-escape" => WellEscape::SPEC,
-        "degenerate-trap" => DegenerateTrap::SPEC,
-        "plateau-crossing" => PlateauCrossing::SPEC,
-        _ => return None,
+        /// The spec of a scenario (its TOML, parsed), or `None` for an unknown name.
+        pub fn spec_of(name: &str) -> Option<Result<ScenarioSpec, ParamError>> {
+            let text = match name {
+                $($name => <$experiment>::SPEC,)*
+                _ => return None,
+            };
+            Some(ScenarioSpec::parse(text, &format!("scenarios/{name}.toml")))
+        }
+
+        /// Calls `visitor` with the scenario that `spec` describes (parsed once by the caller);
+        /// `None` if no registered scenario has that name.
+        pub fn dispatch<V: ExperimentVisitor>(spec: ScenarioSpec, visitor: V) -> Option<V::Output> {
+            match spec.name.as_str() {
+                $($name => Some(visitor.visit::<$experiment>(spec)),)*
+                _ => None,
+            }
+        }
     };
-    Some(ScenarioSpec::parse(text, &format!("scenarios/{name}.toml")))
 }
 
-/// Calls `visitor` with the scenario named `name`; `None` for an unknown name.
-pub fn dispatch<V: ExperimentVisitor>(
-    name: &str,
-    visitor: V,
-) -> Option<Result<V::Output, ParamError>> {
-    let spec = match spec_of(name)? {
-        Ok(spec) => spec,
-        Err(e) => return Some(Err(e)),
-    };
-    match name {
-        "hessian-signs" => Some(Ok(visitor.visit::<HessianSigns>(spec))),
-        "saddle-escape" => Some(Ok(visitor.visit::<SaddleEscape>(spec))),
-        "well-escape" => Some(Ok(visitor.visit::<WellEscape>(spec))),
-        "degenerate-trap" => Some(Ok(visitor.visit::<DegenerateTrap>(spec))),
-        "plateau-crossing" => Some(Ok(visitor.visit::<PlateauCrossing>(spec))),
-        _ => None,
-    }
+registry! {
+    "hessian-signs" => HessianSigns,
+    "saddle-escape" => SaddleEscape,
+    "well-escape" => WellEscape,
+    "plateau-crossing" => PlateauCrossing,
+    "degenerate-trap" => DegenerateTrap,
 }
 
 #[cfg(test)]
@@ -122,7 +117,7 @@ mod tests {
     impl ExperimentVisitor for CheckProfiles {
         type Output = ();
         fn visit<E: Experiment>(self, spec: ScenarioSpec) {
-            for profile in ["quick", "paper"] {
+            for profile in ["quick", "paper", "bench"] {
                 let table = spec.profile(profile).unwrap();
                 let experiment = E::from_params(&table)
                     .unwrap_or_else(|e| panic!("{} {profile}: {e}", spec.name));
@@ -136,7 +131,7 @@ mod tests {
         for name in SCENARIO_NAMES {
             let spec = spec_of(name).unwrap().unwrap();
             assert_eq!(&spec.name, name);
-            dispatch(name, CheckProfiles).unwrap().unwrap();
+            dispatch(spec, CheckProfiles).unwrap();
         }
         assert!(spec_of("nope").is_none());
     }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use toml::Table;
 
-use super::params::{ParamError, parse_toml};
+use super::params::{ParamError, apply_overrides, parse_toml};
 
 /// What `scenarios/<name>.toml` declares: the claims tested, what is measured, the
 /// statistical test, and one parameter table per profile.
@@ -20,7 +20,11 @@ pub struct ScenarioSpec {
     pub description: String,
     /// The statistical test behind the verdict and its level.
     pub test: String,
-    /// Parameter tables by profile name (`quick`, `paper`, …).
+    /// The parameter of the `bench` profile that `stuck bench` multiplies by the thread count
+    /// for weak scaling.
+    pub bench_scaling: String,
+    /// Parameter tables by profile name (`quick`, `paper`, `bench`); a profile with
+    /// `extends = "<profile>"` is that profile with its own values laid over it.
     pub profiles: Table,
 }
 
@@ -37,8 +41,26 @@ impl ScenarioSpec {
             })
     }
 
-    /// The parameter table of a profile.
+    /// The parameter table of a profile, with `extends` resolved (one level: the base must
+    /// be a complete profile).
     pub fn profile(&self, profile: &str) -> Result<Table, ParamError> {
+        let mut table = self.own_profile(profile)?;
+        match table.remove("extends") {
+            None => Ok(table),
+            Some(toml::Value::String(base)) => {
+                let mut resolved = self.own_profile(&base)?;
+                apply_overrides(&self.name, &mut resolved, table)?;
+                Ok(resolved)
+            }
+            Some(other) => Err(ParamError::Invalid {
+                key: format!("profiles.{profile}.extends"),
+                expected: "must name another profile".into(),
+                got: other.to_string(),
+            }),
+        }
+    }
+
+    fn own_profile(&self, profile: &str) -> Result<Table, ParamError> {
         match self.profiles.get(profile) {
             Some(toml::Value::Table(t)) => Ok(t.clone()),
             _ => Err(ParamError::UnknownProfile {
