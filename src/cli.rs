@@ -281,7 +281,7 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
     }
 }
 
-fn tagged(outcome: &RunOutcome) -> Vec<(String, crate::scenarios::report::Finding)> {
+fn tagged(outcome: &RunOutcome) -> Vec<(String, crate::report::Finding)> {
     outcome
         .findings
         .iter()

@@ -303,7 +303,7 @@ fn degenerate_trap_outcomes_and_determinism() {
         "{text}"
     );
     assert!(
-        text.contains("crawls algebraically, then arrives"),
+        text.contains("crawls: arrives in 49989 steps, 0.9999 x the algebraic law"),
         "{text}"
     );
     assert_eq!(text.matches(",arrives,").count(), 12, "{text}");

@@ -1,9 +1,15 @@
-//! What is sampled or optimised: random Hessian ensembles, the inertia of their samples, and
-//! rare-event estimators of their positive-definiteness.
+//! What is sampled or optimised, with its exact derivatives and closed forms: random Hessian
+//! ensembles, the inertia of their samples and rare-event estimators of their
+//! positive-definiteness (C1, C2); strict saddles, chains of saddles and a two-layer linear
+//! network, with the closed-form escape times of GD, noisy and perturbed GD
+//! ([`escape_theory`], C4); double wells with Kramers' law and the exact mean first-passage
+//! time (C5); shelves, deep linear networks and the soft committee machine (C7); degenerate
+//! terrains (C8). Every objective implements [`Objective`].
 
 mod committee;
 mod deep_linear;
 mod degenerate;
+pub mod escape_theory;
 mod hessian;
 mod objective;
 mod plateau;

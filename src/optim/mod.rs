@@ -121,11 +121,6 @@ impl Optimizer {
         self.aux = None;
     }
 
-    /// The gradient used by the last step (after clipping).
-    pub fn last_gradient(&self) -> &[f64] {
-        &self.gradient
-    }
-
     /// One step on `objective` from `x`, in place.
     pub fn step<F: Objective, R: Rng + ?Sized>(
         &mut self,

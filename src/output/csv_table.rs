@@ -1,6 +1,6 @@
 //! Tidy tables as RFC 4180 CSV.
 
-use crate::scenarios::report::{Datum, Table};
+use crate::report::{DataTable, Datum};
 
 /// Formats a measurement so that it reads back as the same f64 in pandas, R and Excel:
 /// the shortest round-trip decimal, in scientific notation outside [1e-4, 1e15) (so 1e-300
@@ -28,7 +28,7 @@ pub fn format_real(x: f64) -> String {
 
 /// The table as CSV bytes: a header row, then one line per row; quoting only where
 /// RFC 4180 needs it. The bytes depend only on the table's contents.
-pub fn table_to_csv(table: &Table) -> Result<Vec<u8>, csv::Error> {
+pub fn table_to_csv(table: &DataTable) -> Result<Vec<u8>, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(&table.columns)?;
     for row in &table.rows {
@@ -55,7 +55,7 @@ mod tests {
 
     #[test]
     fn csv_quotes_only_when_needed() {
-        let mut table = Table::new("", &["a", "b"]);
+        let mut table = DataTable::new("", &["a", "b"]);
         table.push(vec![Datum::Text("x, y".into()), Datum::Real(0.5)]);
         table.push(vec![Datum::Missing, Datum::Integer(-3)]);
         let text = String::from_utf8(table_to_csv(&table).unwrap()).unwrap();

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{OutputError, manifest_path};
-use crate::scenarios::report::Finding;
+use crate::report::Finding;
 
 /// The version of this tool, from Cargo.toml.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -12,13 +12,16 @@ pub use csv_table::{format_real, table_to_csv};
 pub use manifest::{Manifest, ResultIdentity, TOOL_VERSION, cpu_model, git_commit};
 pub use out_dir::{CHECKPOINT_DIR, OutputDir};
 pub use plot::{Series, line_plot};
-pub use shard_file::{SHARD_FORMAT, ShardFile, ShardHeader, read_shard_header, shard_file_name};
+pub use shard_file::{
+    SHARD_FORMAT, ShardFile, ShardHeader, parse_shard_file, read_shard_header, shard_file_name,
+    write_shard_file,
+};
 pub use terminal::findings_table;
 
 use std::path::{Path, PathBuf};
 
 use crate::atomic_file::write_atomically;
-use crate::scenarios::report::Report;
+use crate::report::Report;
 
 /// A failure to write results.
 #[derive(Debug, thiserror::Error)]

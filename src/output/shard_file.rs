@@ -1,10 +1,13 @@
 //! Shard files: the unmerged chunk accumulators of one shard, with everything `merge` needs
 //! to check that the shards belong together and to rebuild the scenario.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::OutputError;
+use crate::atomic_file::write_atomically;
 use crate::mc::{Block, Shard};
 
 /// Identifies a shard's run; every field must agree across the shards being merged.
@@ -77,4 +80,27 @@ pub fn read_shard_header(path: &Path) -> Result<(ShardHeader, String), String> {
         ));
     }
     Ok((parsed.header, text))
+}
+
+/// Writes `file` atomically as `<dir>/<scenario>.shard-K-of-N.json` and returns its path.
+pub fn write_shard_file<A: Serialize>(
+    dir: &Path,
+    file: &ShardFile<A>,
+) -> Result<PathBuf, OutputError> {
+    let path = dir.join(shard_file_name(&file.header.scenario, file.header.shard));
+    let bytes = serde_json::to_vec(file).map_err(|e| OutputError::at(&path, e))?;
+    write_atomically(&path, &bytes).map_err(|e| OutputError::at(&path, e))?;
+    Ok(path)
+}
+
+/// Parses the whole of a shard file whose header [`read_shard_header`] already checked;
+/// the error is one line naming the file.
+pub fn parse_shard_file<A: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<ShardFile<A>, String> {
+    serde_json::from_str(text).map_err(|e| {
+        let reason: String = e.to_string().chars().take(200).collect();
+        format!("{} is damaged: {reason}", path.display())
+    })
 }

@@ -1,6 +1,6 @@
 //! The compact verdict table printed after a run.
 
-use crate::scenarios::report::Finding;
+use crate::report::Finding;
 
 /// Renders findings as an aligned text table:
 /// `claim | subject | article says | theory | measured ± CI | verdict`,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::{RunError, RunRequest, find_spec, run_scenario};
 use crate::atomic_file::write_atomically;
 use crate::output::{self, OutputError, Series, line_plot};
-use crate::scenarios::report::{Table, short};
+use crate::report::{DataTable, short};
 use crate::stats::weighted_least_squares;
 
 /// What to benchmark.
@@ -166,9 +166,9 @@ pub fn run_bench(
 }
 
 /// The summary text, the table for `bench.csv` and the strong-scaling series.
-fn render(rows: &[Measurement]) -> Result<(String, Table, Vec<Series>), RunError> {
+fn render(rows: &[Measurement]) -> Result<(String, DataTable, Vec<Series>), RunError> {
     let mut text = String::new();
-    let mut table = Table::new(
+    let mut table = DataTable::new(
         "bench",
         &[
             "scenario",

@@ -160,10 +160,8 @@ impl ExperimentVisitor for MergeShards<'_> {
         })?;
         let mut blocks = Vec::new();
         for (path, header, text) in self.shards {
-            let file: ShardFile<E::Accumulator> = serde_json::from_str(text).map_err(|e| {
-                let reason: String = e.to_string().chars().take(200).collect();
-                RunError::Merge(format!("{} is damaged: {reason}", path.display()))
-            })?;
+            let file: ShardFile<E::Accumulator> =
+                output::parse_shard_file(path, text).map_err(RunError::Merge)?;
             mc::check_shard(&plan, header.shard, &file.blocks).map_err(|e| {
                 RunError::Merge(format!("{} does not match its run: {e}", path.display()))
             })?;

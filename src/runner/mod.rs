@@ -20,14 +20,13 @@ use std::time::Instant;
 
 use toml::Table;
 
-use crate::atomic_file::write_atomically;
 use crate::mc::{self, ChunkPlan, RunSpec, Shard, fnv1a};
 use crate::output::{
     self, Manifest, OutputDir, ResultIdentity, ShardFile, ShardHeader, TOOL_VERSION,
     read_shard_header,
 };
+use crate::report::{Finding, Report};
 use crate::scenarios::params::{apply_overrides, parse_assignment, read_config};
-use crate::scenarios::report::{Finding, Report};
 use crate::scenarios::spec::ScenarioSpec;
 use crate::scenarios::{Experiment, ExperimentVisitor, SCENARIO_NAMES, dispatch, spec_of};
 
@@ -292,16 +291,7 @@ impl ScenarioRun<'_> {
             },
             blocks,
         };
-        let path = self
-            .request
-            .out
-            .join(output::shard_file_name(&spec.name, shard));
-        let bytes = serde_json::to_vec(&file).map_err(|e| RunError::Internal(e.to_string()))?;
-        write_atomically(&path, &bytes).map_err(|e| output::OutputError {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        Ok(path)
+        Ok(output::write_shard_file(&self.request.out, &file)?)
     }
 }
 

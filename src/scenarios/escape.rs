@@ -85,8 +85,8 @@ pub const ESCAPE_COLUMNS: [&str; 12] = [
 /// (missing) where too few runs escaped to compute them, never a 0 that could be read as a
 /// measurement: no mean or quantile without an escape, no standard error or spread without
 /// two.
-pub fn escape_values(times: &EscapeTimes) -> Vec<crate::scenarios::report::Datum> {
-    use crate::scenarios::report::Datum;
+pub fn escape_values(times: &EscapeTimes) -> Vec<crate::report::Datum> {
+    use crate::report::Datum;
     let runs = times.runs().max(1) as f64;
     let escaped = times.steps.count();
     let when = |enough: bool, x: f64| {
@@ -117,7 +117,7 @@ pub fn escape_values(times: &EscapeTimes) -> Vec<crate::scenarios::report::Datum
 mod tests {
     use super::*;
     use crate::optim::Passage;
-    use crate::scenarios::report::Datum;
+    use crate::report::Datum;
 
     #[test]
     fn no_escape_means_missing_statistics_not_zeros() {

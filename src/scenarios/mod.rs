@@ -9,7 +9,6 @@ pub mod escape;
 mod hessian_signs;
 pub mod params;
 mod plateau_crossing;
-pub mod report;
 mod saddle_escape;
 pub mod spec;
 mod well_escape;
@@ -18,15 +17,14 @@ pub use degenerate_trap::DegenerateTrap;
 pub use hessian_signs::HessianSigns;
 pub use plateau_crossing::PlateauCrossing;
 pub use saddle_escape::SaddleEscape;
-pub use saddle_escape::theory as saddle_escape_theory;
 pub use well_escape::WellEscape;
 
 use toml::Table;
 
 use crate::mc::{Accumulator, CellWork, Stop, StreamRng};
+use crate::report::Report;
 use crate::stats::StatsError;
 use params::ParamError;
-use report::Report;
 use spec::ScenarioSpec;
 
 /// A claim-scenario, as the engine and the runner see it.

@@ -12,6 +12,7 @@ mod log_histogram;
 mod logspace;
 mod moments;
 mod proportion;
+mod special;
 mod ziggurat;
 
 pub use fit::{LinearFit, weighted_least_squares};
@@ -24,6 +25,7 @@ pub use log_histogram::LogHistogram;
 pub use logspace::LogSumExp;
 pub use moments::MeanVar;
 pub use proportion::{Proportion, two_sided_z};
+pub use special::trigamma;
 pub use ziggurat::ZigguratNormal;
 
 /// What can go wrong when computing a statistic.

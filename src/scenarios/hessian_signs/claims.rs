@@ -4,7 +4,7 @@ use super::HessianSigns;
 use super::estimates::CellEstimate;
 use super::model::{Method, Model};
 use super::theory::{self, GOE_THETA};
-use crate::scenarios::report::{Finding, Verdict, power_of_ten, short};
+use crate::report::{Finding, Verdict, power_of_ten, short};
 use crate::stats::{
     LinearFit, StatsError, chi_square_homogeneity, two_sided_z, weighted_least_squares,
 };

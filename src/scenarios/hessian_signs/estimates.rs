@@ -1,7 +1,7 @@
 //! From a cell's merged accumulator to its estimates, with standard errors and intervals.
 
 use super::model::{Cell, CellAccumulator, FieldWeights, IndexHistogram, Model, SplittingRuns};
-use crate::scenarios::report::Verdict;
+use crate::report::Verdict;
 use crate::stats::{Proportion, StatsError, binomial_test, two_sided_z, z_test};
 
 /// Everything measured in one cell, on a common footing for all estimators.

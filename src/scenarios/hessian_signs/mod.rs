@@ -12,8 +12,8 @@ use toml::Table;
 
 use super::Experiment;
 use super::params::{ParamError, ParamReader};
-use super::report::Report;
 use crate::mc::{CellKey, CellWork, Stop, StreamRng};
+use crate::report::Report;
 use crate::stats::StatsError;
 use model::{Cell, CellAccumulator, Estimators, Method, Model};
 

@@ -5,11 +5,11 @@ use super::claims::{TAIL_TERMS, TailFit};
 use super::estimates::CellEstimate;
 use super::model::Model;
 use super::theory;
-use crate::scenarios::report::{Datum, Plot, Table};
+use crate::report::{DataTable, Datum, Plot};
 
 /// Main table: one row per (model, method, n).
-pub fn main_table(experiment: &HessianSigns, rows: &[CellEstimate]) -> Table {
-    let mut table = Table::new(
+pub fn main_table(experiment: &HessianSigns, rows: &[CellEstimate]) -> DataTable {
+    let mut table = DataTable::new(
         "",
         &[
             "ensemble",
@@ -99,8 +99,8 @@ pub fn main_table(experiment: &HessianSigns, rows: &[CellEstimate]) -> Table {
 
 /// Index laws: one row per (model, n, index); for the Gaussian field the fraction is
 /// weighted by |det H| (the index law of critical points, by Kac–Rice).
-pub fn histogram_table(rows: &[CellEstimate]) -> Table {
-    let mut table = Table::new(
+pub fn histogram_table(rows: &[CellEstimate]) -> DataTable {
+    let mut table = DataTable::new(
         "index-histogram",
         &[
             "model",
@@ -134,8 +134,8 @@ pub fn histogram_table(rows: &[CellEstimate]) -> Table {
 }
 
 /// Tail fits: one row per (model, coefficient).
-pub fn fit_table(fits: &[TailFit]) -> Table {
-    let mut table = Table::new(
+pub fn fit_table(fits: &[TailFit]) -> DataTable {
+    let mut table = DataTable::new(
         "tail-fit",
         &[
             "model",

@@ -3,10 +3,10 @@
 
 use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
-use super::super::report::{Datum, Finding, Plot, Table, Verdict, short};
 use crate::landscape::{MAX_COMMITTEE_UNITS, SoftCommittee};
 use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::optim::Passage;
+use crate::report::{DataTable, Datum, Finding, Plot, Verdict, short};
 use crate::stats::{StatsError, weighted_least_squares};
 
 /// The generalisation error is checked every `N / CHECKS_PER_ALPHA` steps (rounded up): the
@@ -117,8 +117,8 @@ impl CommitteePart {
     }
 
     /// The `plateau-crossing-committee` table: plateau lengths in steps and in α.
-    pub fn table(&self, cells: &[EscapeTimes]) -> Table {
-        let mut table = Table::new(
+    pub fn table(&self, cells: &[EscapeTimes]) -> DataTable {
+        let mut table = DataTable::new(
             "committee",
             &[
                 &["units", "inputs", "learning_rate"][..],

@@ -5,12 +5,12 @@
 
 use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
-use super::super::report::{Datum, Finding, Plot, Table, Verdict, short};
 use crate::landscape::{
     DeepLinearNet, Initialisation, Objective, decoupled_gd_steps, saxe_learning_steps,
 };
 use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
+use crate::report::{DataTable, Datum, Finding, Plot, Verdict, short};
 use crate::stats::{StatsError, z_test};
 
 /// Initialisations by name, in table order.
@@ -199,8 +199,8 @@ impl DeepLinearPart {
     }
 
     /// The `plateau-crossing-deep-linear` table.
-    pub fn table(&self, cells: &[EscapeTimes]) -> Table {
-        let mut table = Table::new(
+    pub fn table(&self, cells: &[EscapeTimes]) -> DataTable {
+        let mut table = DataTable::new(
             "deep-linear",
             &[
                 &[

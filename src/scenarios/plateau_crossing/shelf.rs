@@ -3,10 +3,10 @@
 
 use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
-use super::super::report::{Datum, Finding, Plot, Table, Verdict, short};
 use crate::landscape::{Shelf, shelf_crossing_steps};
 use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
+use crate::report::{DataTable, Datum, Finding, Plot, Verdict, short};
 use crate::stats::{StatsError, weighted_least_squares};
 
 /// Where runs start on the shelf, in units of its width (away from the entry edge).
@@ -165,8 +165,8 @@ impl ShelfPart {
     }
 
     /// The main `plateau-crossing` table.
-    pub fn table(&self, cells: &[EscapeTimes]) -> Table {
-        let mut table = Table::new(
+    pub fn table(&self, cells: &[EscapeTimes]) -> DataTable {
+        let mut table = DataTable::new(
             "",
             &[
                 &[

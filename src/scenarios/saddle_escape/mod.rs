@@ -3,7 +3,7 @@
 //! strict saddle, from the zero saddle of a two-layer linear network under real minibatch
 //! SGD, and along a chain of saddles.
 
-pub mod theory;
+use crate::landscape::escape_theory as theory;
 
 use rand::RngExt;
 use toml::Table;
@@ -11,10 +11,10 @@ use toml::Table;
 use super::Experiment;
 use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
-use super::report::{Datum, Finding, Report, Table as DataTable, Verdict, short};
 use crate::landscape::{Objective, QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
 use crate::mc::{CellKey, CellWork, Stop, StreamRng, chunk_stream};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage, norm};
+use crate::report::{DataTable, Datum, Finding, Report, Verdict, short};
 use crate::stats::StatsError;
 
 /// One grid cell.
@@ -483,7 +483,7 @@ impl SaddleEscape {
     }
 
     /// log10 of the mean steps to cross a chain of d saddles, GD against perturbed GD.
-    fn chain_plot(&self, cells: &[EscapeTimes]) -> super::report::Plot {
+    fn chain_plot(&self, cells: &[EscapeTimes]) -> crate::report::Plot {
         let mut gd = Vec::new();
         let mut pgd = Vec::new();
         let mut exact = Vec::new();
@@ -506,7 +506,7 @@ impl SaddleEscape {
                 }
             }
         }
-        super::report::Plot {
+        crate::report::Plot {
             name: "chain".into(),
             title: "Crossing a chain of saddles".into(),
             x_label: "saddles d".into(),

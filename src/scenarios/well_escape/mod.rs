@@ -9,10 +9,10 @@ use toml::Table;
 use super::Experiment;
 use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
-use super::report::{Datum, Finding, Report, Table as DataTable, Verdict, short};
 use crate::landscape::{DoubleWell, QuadraticSaddle, kramers_time, mean_first_passage_time};
 use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage, norm};
+use crate::report::{DataTable, Datum, Finding, Report, Verdict, short};
 use crate::stats::{StatsError, kolmogorov_p_value, weighted_least_squares, z_test};
 
 /// Barrier of the untilted well, `U(0) − U(±1) = 1/4`; the noise of a cell is set from it.
@@ -358,7 +358,7 @@ impl WellEscape {
                 }
             }
             Case::Saddle { ratio, .. } => {
-                let (mean, _) = crate::scenarios::saddle_escape_theory::noisy_gd_steps(
+                let (mean, _) = crate::landscape::escape_theory::noisy_gd_steps(
                     self.learning_rate,
                     1.0,
                     self.sigma(ratio),
@@ -374,8 +374,8 @@ impl WellEscape {
     }
 
     /// ln(mean steps) against ΔU/D: wells (measured and exact) beside the saddle.
-    fn arrhenius_plot(&self, cells: &[EscapeTimes]) -> super::report::Plot {
-        let mut plot = super::report::Plot::new(
+    fn arrhenius_plot(&self, cells: &[EscapeTimes]) -> crate::report::Plot {
+        let mut plot = crate::report::Plot::new(
             "arrhenius",
             "Escape from a well vs from a saddle",
             "barrier / noise  dU/D",

@@ -23,20 +23,7 @@
 
 use statrs::function::gamma::digamma;
 
-/// Trigamma ψ'(x) by recurrence up to x ≥ 6 and the asymptotic series there
-/// (Abramowitz & Stegun 6.4.12), accurate to 1e-12 — enough for an sd.
-fn trigamma(mut x: f64) -> f64 {
-    let mut sum = 0.0;
-    while x < 6.0 {
-        sum += 1.0 / (x * x);
-        x += 1.0;
-    }
-    let inv = 1.0 / x;
-    let inv2 = inv * inv;
-    sum + inv
-        + inv2 / 2.0
-        + inv * inv2 * (1.0 / 6.0 - inv2 * (1.0 / 30.0 - inv2 * (1.0 / 42.0 - inv2 / 30.0)))
-}
+use crate::stats::trigamma;
 
 /// Noise-free GD from distance δ along the unstable direction: exact steps.
 pub fn gd_steps(learning_rate: f64, gamma: f64, radius: f64, start: f64) -> Option<f64> {

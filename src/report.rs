@@ -76,7 +76,7 @@ impl From<Verdict> for Datum {
 
 /// A tidy table: one row per observation, named columns in a fixed order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Table {
+pub struct DataTable {
     /// File-name suffix: `""` for the main `<scenario>.csv`, else `<scenario>-<name>.csv`.
     pub name: String,
     /// Column names.
@@ -85,10 +85,10 @@ pub struct Table {
     pub rows: Vec<Vec<Datum>>,
 }
 
-impl Table {
+impl DataTable {
     /// An empty table with the given columns.
     pub fn new(name: &str, columns: &[&str]) -> Self {
-        Table {
+        DataTable {
             name: name.to_string(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: Vec::new(),
@@ -158,7 +158,7 @@ impl Plot {
     /// (series keep the order in which they first appear).
     ///
     /// ```
-    /// use stuck::scenarios::report::Plot;
+    /// use stuck::report::Plot;
     /// let mut plot = Plot::new("p", "title", "x", "y");
     /// plot.add("a", (0.0, 1.0));
     /// plot.add("b", (0.0, 2.0));
@@ -178,7 +178,7 @@ impl Plot {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     /// Tables; the first is the main CSV.
-    pub tables: Vec<Table>,
+    pub tables: Vec<DataTable>,
     /// One finding per claim and subject.
     pub findings: Vec<Finding>,
     /// Plots to draw beside the tables.
@@ -188,7 +188,7 @@ pub struct Report {
 /// A number in 3 significant figures, scientific when far from 1, for findings.
 ///
 /// ```
-/// use stuck::scenarios::report::short;
+/// use stuck::report::short;
 /// assert_eq!(short(0.00390625), "3.91e-3");
 /// assert_eq!(short(0.146), "0.146");
 /// ```
@@ -206,7 +206,7 @@ pub fn short(x: f64) -> String {
 /// `e^{ln_value}` written as a power of ten, for numbers beyond f64 (e.g. `10^-1193.2`).
 ///
 /// ```
-/// use stuck::scenarios::report::power_of_ten;
+/// use stuck::report::power_of_ten;
 /// assert_eq!(power_of_ten(-100.0 * std::f64::consts::LN_2), "10^-30.1");
 /// ```
 pub fn power_of_ten(ln_value: f64) -> String {
