@@ -20,6 +20,7 @@
 //!   bench; MPI.
 //! - [`cli`]: the command line.
 //! - [`atomic_file`]: whole-file writes that are never seen half done.
+//! - [`choice`]: named choices (optimizers, ensembles, inits, terrains) as checked enums.
 //!
 //! Dependencies point one way: `cli → runner → (scenarios, output)`,
 //! `scenarios → (optim, landscape, stats, mc, report)`, `optim → (landscape, mc)`,
@@ -27,6 +28,7 @@
 //! `mc`, `stats` and `landscape` depend on no scenario.
 
 pub mod atomic_file;
+pub mod choice;
 pub mod cli;
 pub mod landscape;
 pub mod mc;

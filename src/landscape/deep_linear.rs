@@ -9,17 +9,18 @@ use rand_distr::StandardNormal;
 
 use super::Objective;
 
-/// How the weights start, all at the same per-layer gain `a = u₀^{1/D}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Initialisation {
-    /// Saxe et al.'s decoupled initial condition: `W₁ = a·r₁vᵀ`, `W_l = a·r_l r_{l−1}ᵀ`,
-    /// `W_D = a·u r_{D−1}ᵀ` with random unit vectors `r_l`, so the product is `u₀·uvᵀ` and
-    /// the teacher's mode follows the scalar dynamics exactly.
-    Decoupled,
-    /// Independent Gaussian entries `N(0, a²/n)` (the usual scaled random initialisation).
-    Gaussian,
-    /// `W_l = a·Q_l` with Haar-random orthogonal `Q_l` (Saxe et al. §3, a C9 remedy).
-    Orthogonal,
+crate::choice! {
+    /// How the weights start, all at the same per-layer gain `a = u₀^{1/D}`.
+    pub enum Initialisation {
+        /// Saxe et al.'s decoupled initial condition: `W₁ = a·r₁vᵀ`, `W_l = a·r_l r_{l−1}ᵀ`,
+        /// `W_D = a·u r_{D−1}ᵀ` with random unit vectors `r_l`, so the product is `u₀·uvᵀ` and
+        /// the teacher's mode follows the scalar dynamics exactly.
+        Decoupled = "decoupled",
+        /// Independent Gaussian entries `N(0, a²/n)` (the usual scaled random initialisation).
+        Gaussian = "gaussian",
+        /// `W_l = a·Q_l` with Haar-random orthogonal `Q_l` (Saxe et al. §3, a C9 remedy).
+        Orthogonal = "orthogonal",
+    }
 }
 
 /// A deep linear network `x ↦ W_D ⋯ W₁ x` with D square layers of width n, trained with the

@@ -26,7 +26,7 @@ pub use hessian::{
     marchenko_pastur_cdf, negative_eigenvalue_count,
 };
 pub use objective::Objective;
-pub use plateau::{Shelf, shelf_crossing_steps};
+pub use plateau::Shelf;
 pub use saddles::{MAX_WIDTH, QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
 pub use tridiagonal::{Inertia, TridiagonalEnsemble};
 pub use wall_splitting::{SplittingRun, SplittingWorkspace, WallSplitting, lowest_eigenvalue};

@@ -11,7 +11,81 @@ use crate::mc::{Stop, StreamRng};
 use crate::stats::ZigguratNormal;
 use rand::SeedableRng;
 
-/// Which update rule.
+crate::choice! {
+    /// An optimizer as parameter files and CSV columns name it; [`MethodSettings::method`]
+    /// turns it into a [`Method`] with its settings. The one list of optimizer names every
+    /// scenario uses.
+    pub enum MethodName {
+        /// Plain gradient descent.
+        Gd = "gd",
+        /// Gradient descent with isotropic Gaussian gradient noise.
+        NoisyGd = "noisy-gd",
+        /// Perturbed gradient descent (Jin et al. 2017).
+        PerturbedGd = "perturbed-gd",
+        /// Heavy-ball momentum.
+        Momentum = "momentum",
+        /// Adam.
+        Adam = "adam",
+    }
+}
+
+/// The settings that turn a [`MethodName`] into a [`Method`]; a scenario fills in those of the
+/// methods it runs and leaves the others at their defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MethodSettings {
+    /// Noise scale σ of noisy GD.
+    pub sigma: f64,
+    /// Ball radius r of perturbed GD.
+    pub perturbation_radius: f64,
+    /// Gradient threshold g_thres of perturbed GD.
+    pub perturbation_threshold: f64,
+    /// Minimum steps between perturbations t_thres of perturbed GD.
+    pub perturbation_interval: u64,
+    /// Momentum β.
+    pub momentum: f64,
+    /// Adam's (β₁, β₂, ε).
+    pub adam: (f64, f64, f64),
+}
+
+impl Default for MethodSettings {
+    /// σ = 0, r = 10⁻³, g_thres = 10⁻⁴, t_thres = 20, β = 0.9, Adam (0.9, 0.999, 10⁻⁸)
+    /// (Kingma & Ba's defaults).
+    fn default() -> Self {
+        MethodSettings {
+            sigma: 0.0,
+            perturbation_radius: 1e-3,
+            perturbation_threshold: 1e-4,
+            perturbation_interval: 20,
+            momentum: 0.9,
+            adam: (0.9, 0.999, 1e-8),
+        }
+    }
+}
+
+impl MethodSettings {
+    /// The update rule `name` with these settings.
+    pub fn method(&self, name: MethodName) -> Method {
+        match name {
+            MethodName::Gd => Method::Gd,
+            MethodName::NoisyGd => Method::NoisyGd { sigma: self.sigma },
+            MethodName::PerturbedGd => Method::Perturbed {
+                radius: self.perturbation_radius,
+                gradient_threshold: self.perturbation_threshold,
+                interval: self.perturbation_interval,
+            },
+            MethodName::Momentum => Method::Momentum {
+                beta: self.momentum,
+            },
+            MethodName::Adam => Method::Adam {
+                beta1: self.adam.0,
+                beta2: self.adam.1,
+                epsilon: self.adam.2,
+            },
+        }
+    }
+}
+
+/// Which update rule, with its settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Method {
     /// `x ← x − η∇f(x)`.

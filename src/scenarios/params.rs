@@ -8,6 +8,8 @@ use std::path::Path;
 
 use toml::{Table, Value};
 
+use crate::choice::Choice;
+
 /// A parameter problem, phrased for the user.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParamError {
@@ -303,8 +305,34 @@ impl<'a> ParamReader<'a> {
         Ok(values)
     }
 
+    /// One of the choices `allowed`.
+    pub fn choice_of<T: Choice>(&mut self, key: &str, allowed: &[T]) -> Result<T, ParamError> {
+        let names: Vec<&str> = allowed.iter().map(|c| c.name()).collect();
+        let name = self.choice(key, &names)?;
+        Ok(parse_choice(allowed, &name))
+    }
+
+    /// A list of the choices `allowed`, without repeats; non-empty unless `may_be_empty`.
+    pub fn choices_of<T: Choice>(
+        &mut self,
+        key: &str,
+        allowed: &[T],
+        may_be_empty: bool,
+    ) -> Result<Vec<T>, ParamError> {
+        let names: Vec<&str> = allowed.iter().map(|c| c.name()).collect();
+        let read = if may_be_empty {
+            self.optional_choice_list(key, &names)?
+        } else {
+            self.choice_list(key, &names)?
+        };
+        Ok(read
+            .iter()
+            .map(|name| parse_choice(allowed, name))
+            .collect())
+    }
+
     /// One name from `allowed`.
-    pub fn choice(&mut self, key: &str, allowed: &[&str]) -> Result<String, ParamError> {
+    fn choice(&mut self, key: &str, allowed: &[&str]) -> Result<String, ParamError> {
         match self.value(key)? {
             Value::String(s) if allowed.contains(&s.as_str()) => Ok(s.clone()),
             other => Err(ParamError::Invalid {
@@ -316,7 +344,7 @@ impl<'a> ParamReader<'a> {
     }
 
     /// A list of names, each one of `allowed`, without repeats; may be empty.
-    pub fn optional_choice_list(
+    fn optional_choice_list(
         &mut self,
         key: &str,
         allowed: &[&str],
@@ -331,7 +359,7 @@ impl<'a> ParamReader<'a> {
     }
 
     /// A non-empty list of names, each one of `allowed`, without repeats.
-    pub fn choice_list(&mut self, key: &str, allowed: &[&str]) -> Result<Vec<String>, ParamError> {
+    fn choice_list(&mut self, key: &str, allowed: &[&str]) -> Result<Vec<String>, ParamError> {
         let items = self.list(key)?;
         let expected = || format!("must be a list of names from {}", allowed.join(", "));
         let values = items
@@ -420,6 +448,14 @@ fn number_in(
             got: describe(value),
         })
     }
+}
+
+/// The choice named `name`, which the caller has checked is one of `allowed`.
+fn parse_choice<T: Choice>(allowed: &[T], name: &str) -> T {
+    *allowed
+        .iter()
+        .find(|c| c.name() == name)
+        .unwrap_or(&allowed[0])
 }
 
 fn no_repeats<T: Ord + Display>(key: &str, values: &[T]) -> Result<(), ParamError> {

@@ -12,9 +12,10 @@ use toml::Table;
 use super::Experiment;
 use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
+use crate::choice::Choice;
 use crate::landscape::{DegenerateLoss, DegenerateTerrain};
 use crate::mc::{Accumulator, CellKey, CellWork, Stop, StreamRng};
-use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
+use crate::optim::{MethodName, MethodSettings, Optimizer, OptimizerConfig, first_passage};
 use crate::report::{DataTable, Datum, Finding, Report, Verdict, short};
 use crate::stats::{MeanVar, StatsError};
 
@@ -61,7 +62,7 @@ impl Accumulator for TrapRuns {
 
 /// The resolved scenario.
 pub struct DegenerateTrap {
-    cells: Vec<(Terrain, &'static str, f64)>,
+    cells: Vec<(Terrain, MethodName, f64)>,
     replicates: u64,
     chunk: u64,
     budget: u64,
@@ -96,12 +97,12 @@ impl Experiment for DegenerateTrap {
         p.finish("degenerate-trap")?;
         let mut cells = Vec::new();
         for terrain in [Terrain::HalfTrap, Terrain::Cubic, Terrain::Quartic] {
-            cells.push((terrain, "gd", 0.0));
+            cells.push((terrain, MethodName::Gd, 0.0));
             for &sigma in &noise {
-                cells.push((terrain, "noisy-gd", sigma));
+                cells.push((terrain, MethodName::NoisyGd, sigma));
             }
-            cells.push((terrain, "momentum", 0.0));
-            cells.push((terrain, "adam", 0.0));
+            cells.push((terrain, MethodName::Momentum, 0.0));
+            cells.push((terrain, MethodName::Adam, 0.0));
         }
         Ok(DegenerateTrap {
             cells,
@@ -121,7 +122,11 @@ impl Experiment for DegenerateTrap {
             .iter()
             .map(|(terrain, method, sigma)| CellWork {
                 // GD is deterministic here: one run says everything.
-                replicates: if *method == "gd" { 1 } else { self.replicates },
+                replicates: if *method == MethodName::Gd {
+                    1
+                } else {
+                    self.replicates
+                },
                 chunk: self.chunk,
                 key: CellKey::new(&format!(
                     "{} method={method} noise={sigma:?}",
@@ -142,18 +147,13 @@ impl Experiment for DegenerateTrap {
             Terrain::Quartic => DegenerateLoss::Quartic,
         };
         let objective = DegenerateTerrain { loss, dimension: 1 };
-        let method = match method {
-            "gd" => Method::Gd,
-            "noisy-gd" => Method::NoisyGd { sigma },
-            "momentum" => Method::Momentum {
-                beta: self.momentum,
-            },
-            _ => Method::Adam {
-                beta1: self.adam.0,
-                beta2: self.adam.1,
-                epsilon: 1e-12,
-            },
-        };
+        let method = MethodSettings {
+            sigma,
+            momentum: self.momentum,
+            adam: (self.adam.0, self.adam.1, 1e-12),
+            ..MethodSettings::default()
+        }
+        .method(method);
         let mut optimizer = Optimizer::new(
             OptimizerConfig {
                 method,
@@ -211,7 +211,7 @@ impl Experiment for DegenerateTrap {
             .concat(),
         );
         for ((terrain, method, sigma), runs) in self.cells.iter().zip(cells) {
-            let (theory, source) = self.theory(*terrain, method);
+            let (theory, source) = self.theory(*terrain, *method);
             let target = match terrain {
                 Terrain::HalfTrap => format!("x >= x* + 1 (x* = {TRAP})"),
                 Terrain::Cubic => "x <= -1".into(),
@@ -219,8 +219,8 @@ impl Experiment for DegenerateTrap {
             };
             let mut row: Vec<Datum> = vec![
                 terrain.name().into(),
-                (*method).into(),
-                (*method == "noisy-gd").then_some(*sigma).into(),
+                method.name().into(),
+                (*method == MethodName::NoisyGd).then_some(*sigma).into(),
                 self.learning_rate.into(),
                 target.into(),
             ];
@@ -229,7 +229,7 @@ impl Experiment for DegenerateTrap {
                 (runs.final_distance.count() > 0).then(|| runs.final_distance.mean());
             row.extend([
                 final_distance.into(),
-                self.outcome(*terrain, method, runs).into(),
+                self.outcome(*terrain, *method, runs).into(),
                 theory.into(),
                 source.into(),
                 "never arrives".into(),
@@ -246,11 +246,13 @@ impl Experiment for DegenerateTrap {
 
 impl DegenerateTrap {
     /// GD's closed forms: never (half trap, cubic), or `(ε⁻² − 1)/(2η)` steps (quartic).
-    fn theory(&self, terrain: Terrain, method: &str) -> (Option<f64>, &'static str) {
+    fn theory(&self, terrain: Terrain, method: MethodName) -> (Option<f64>, &'static str) {
         match (terrain, method) {
-            (Terrain::HalfTrap, "gd") => (None, "never: x* - x_k = (1 - eta c)^k (x* - x_0)"),
-            (Terrain::Cubic, "gd") => (None, "never: x_k <= 1/(1/x_0 + eta k) -> 0"),
-            (Terrain::Quartic, "gd") => (
+            (Terrain::HalfTrap, MethodName::Gd) => {
+                (None, "never: x* - x_k = (1 - eta c)^k (x* - x_0)")
+            }
+            (Terrain::Cubic, MethodName::Gd) => (None, "never: x_k <= 1/(1/x_0 + eta k) -> 0"),
+            (Terrain::Quartic, MethodName::Gd) => (
                 Some((self.epsilon.powi(-2) - 1.0) / (2.0 * self.learning_rate)),
                 "(eps^-2 - 1)/(2 eta)",
             ),
@@ -259,7 +261,7 @@ impl DegenerateTrap {
     }
 
     /// What became of the runs: arrive, converge to the degenerate critical point, or crawl.
-    fn outcome(&self, terrain: Terrain, method: &str, runs: &TrapRuns) -> String {
+    fn outcome(&self, terrain: Terrain, method: MethodName, runs: &TrapRuns) -> String {
         let total = runs.times.runs().max(1);
         let failed = runs.times.diverged + runs.times.underflow;
         if failed == total {
@@ -274,7 +276,7 @@ impl DegenerateTrap {
     }
 
     /// The outcome of the runs that did not diverge.
-    fn arrival(&self, terrain: Terrain, method: &str, runs: &TrapRuns) -> String {
+    fn arrival(&self, terrain: Terrain, method: MethodName, runs: &TrapRuns) -> String {
         let total = runs.times.runs().max(1);
         let arrived = runs.times.steps.count();
         let distance = runs.final_distance.mean();
@@ -289,7 +291,7 @@ impl DegenerateTrap {
             )
         } else if arrived == 0 {
             "never within the budget".into()
-        } else if let (Terrain::Quartic, "gd", (Some(law), _)) =
+        } else if let (Terrain::Quartic, MethodName::Gd, (Some(law), _)) =
             (terrain, method, self.theory(terrain, method))
         {
             // The crawl is measured: GD's steps against the algebraic law (ε⁻² − 1)/(2η).
@@ -308,21 +310,24 @@ impl DegenerateTrap {
     fn findings(&self, cells: &[TrapRuns]) -> Vec<Finding> {
         let mut findings = Vec::new();
         for terrain in [Terrain::HalfTrap, Terrain::Cubic, Terrain::Quartic] {
-            let rows: Vec<(&str, f64, &TrapRuns)> = self
+            let rows: Vec<(MethodName, f64, &TrapRuns)> = self
                 .cells
                 .iter()
                 .zip(cells)
                 .filter(|((t, _, _), _)| *t == terrain)
                 .map(|((_, m, s), r)| (*m, *s, r))
                 .collect();
-            let gd = rows.iter().find(|(m, _, _)| *m == "gd").map(|(_, _, r)| *r);
+            let gd = rows
+                .iter()
+                .find(|(m, _, _)| *m == MethodName::Gd)
+                .map(|(_, _, r)| *r);
             let others: Vec<String> = rows
                 .iter()
-                .filter(|(m, _, _)| *m != "gd")
+                .filter(|(m, _, _)| *m != MethodName::Gd)
                 .map(|(m, s, r)| {
                     format!(
                         "{m}{}: {}",
-                        if *m == "noisy-gd" {
+                        if *m == MethodName::NoisyGd {
                             format!("(sigma={s})")
                         } else {
                             String::new()
@@ -335,10 +340,10 @@ impl DegenerateTrap {
                     )
                 })
                 .collect();
-            let gd_text = gd.map_or_else(String::new, |r| self.outcome(terrain, "gd", r));
+            let gd_text = gd.map_or_else(String::new, |r| self.outcome(terrain, MethodName::Gd, r));
             let others_arrive = rows
                 .iter()
-                .filter(|(m, _, _)| *m != "gd")
+                .filter(|(m, _, _)| *m != MethodName::Gd)
                 .all(|(_, _, r)| r.times.steps.count() == r.times.runs());
             let gd_never = gd.is_some_and(|r| r.times.steps.count() == 0);
             let (article, verdict) = match terrain {
@@ -365,7 +370,7 @@ impl DegenerateTrap {
                 claim: "C8".into(),
                 subject: terrain.name().into(),
                 article,
-                theory: self.theory(terrain, "gd").1.into(),
+                theory: self.theory(terrain, MethodName::Gd).1.into(),
                 measured: format!("GD: {gd_text}{}; {}", gd.filter(|r| r.times.steps.count() > 0).map_or(String::new(), |r| format!(" after {} steps", short(r.times.steps.mean()))), others.join(", ")),
                 verdict,
                 test: format!("does each optimizer reach the target within {} steps in every run? The picture holds (with the correction that it is plain GD's, and only at a degenerate critical point or a degenerate minimum) when GD never arrives or crawls while noise, momentum and Adam arrive", self.budget),
@@ -396,12 +401,12 @@ mod tests {
             runs.times.record(Passage::Diverged);
         }
         assert_eq!(
-            trap.outcome(Terrain::HalfTrap, "adam", &runs),
+            trap.outcome(Terrain::HalfTrap, MethodName::Adam, &runs),
             "diverged in all 5 runs (no step count)"
         );
         runs.times.record(Passage::Reached(3));
         assert_eq!(
-            trap.outcome(Terrain::HalfTrap, "adam", &runs),
+            trap.outcome(Terrain::HalfTrap, MethodName::Adam, &runs),
             "arrives; 5 of 6 runs diverged"
         );
     }

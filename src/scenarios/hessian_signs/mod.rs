@@ -12,22 +12,49 @@ use toml::Table;
 
 use super::Experiment;
 use super::params::{ParamError, ParamReader};
+use crate::choice::Choice;
 use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::report::Report;
 use crate::stats::StatsError;
 use model::{Cell, CellAccumulator, Estimators, Method, Model};
 
-/// Ensemble names accepted by `ensembles`.
-const ENSEMBLES: [&str; 6] = [
-    "coin",
-    "goe",
-    "goe-dense",
-    "wigner",
-    "wishart",
-    "gaussian-field",
-];
-/// Ensemble names accepted by `tail_ensembles`.
-const TAIL_ENSEMBLES: [&str; 2] = ["goe", "gaussian-field"];
+crate::choice! {
+    /// A Hessian ensemble as the `ensembles` and `tail_ensembles` parameters name it.
+    enum Ensemble {
+        /// The article's independent signs.
+        Coin = "coin",
+        /// GOE, tridiagonal model.
+        Goe = "goe",
+        /// GOE, dense.
+        GoeDense = "goe-dense",
+        /// Wigner matrices over `variance_ratios`.
+        Wigner = "wigner",
+        /// Shifted Wishart matrices over `wishart_aspects` × `wishart_shifts`.
+        Wishart = "wishart",
+        /// Hessians at critical points of an isotropic Gaussian field.
+        GaussianField = "gaussian-field",
+    }
+}
+
+crate::choice! {
+    /// An ensemble with a rare-event estimator, as `tail_ensembles` names it.
+    enum TailEnsemble {
+        /// GOE, by splitting on the smallest eigenvalue.
+        Goe = "goe",
+        /// The Gaussian field, by importance sampling.
+        GaussianField = "gaussian-field",
+    }
+}
+
+crate::choice! {
+    /// What the direct cells record (`measure`).
+    enum Measure {
+        /// The full index (number of negative eigenvalues).
+        Index = "index",
+        /// Only whether the matrix is positive definite.
+        PMin = "p-min",
+    }
+}
 
 /// The resolved scenario: its grid of cells and the settings of its estimators and tests.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,16 +75,16 @@ impl Experiment for HessianSigns {
 
     fn from_params(table: &Table) -> Result<Self, ParamError> {
         let mut p = ParamReader::new(table);
-        let ensembles = p.optional_choice_list("ensembles", &ENSEMBLES)?;
+        let ensembles = p.choices_of("ensembles", Ensemble::ALL, true)?;
         let dims = p.integer_list("dims", 1..=200)?;
         let replicates = p.integer("replicates", 1..=1_000_000_000_000)?;
         let dense_replicates = p.integer("dense_replicates", 1..=1_000_000_000_000)?;
         let chunk = p.integer("chunk", 1..=1_000_000_000)?;
-        let full_index = p.choice("measure", &["index", "p-min"])? == "index";
+        let full_index = p.choice_of("measure", Measure::ALL)? == Measure::Index;
         let ratios = p.number_list("variance_ratios", 0.0..=1e12, true)?;
         let aspects = p.number_list("wishart_aspects", 0.0..=1e3, true)?;
         let shifts = p.number_list("wishart_shifts", -1e3..=1e3, false)?;
-        let tail_ensembles = p.optional_choice_list("tail_ensembles", &TAIL_ENSEMBLES)?;
+        let tail_ensembles = p.choices_of("tail_ensembles", TailEnsemble::ALL, true)?;
         let tail_dims = p.integer_list("tail_dims", 1..=400)?;
         let tail_runs = p.integer("tail_runs", 2..=1_000_000)?;
         let field_samples = p.integer("tail_field_samples", 1..=1_000_000_000_000)?;
@@ -78,16 +105,16 @@ impl Experiment for HessianSigns {
                 key,
             });
         };
-        for ensemble in &ensembles {
-            let models: Vec<(Model, u64)> = match ensemble.as_str() {
-                "coin" => vec![(Model::Coin, replicates)],
-                "goe" => vec![(Model::Goe, replicates)],
-                "goe-dense" => vec![(Model::GoeDense, dense_replicates)],
-                "wigner" => ratios
+        for &ensemble in &ensembles {
+            let models: Vec<(Model, u64)> = match ensemble {
+                Ensemble::Coin => vec![(Model::Coin, replicates)],
+                Ensemble::Goe => vec![(Model::Goe, replicates)],
+                Ensemble::GoeDense => vec![(Model::GoeDense, dense_replicates)],
+                Ensemble::Wigner => ratios
                     .iter()
                     .map(|&ratio| (Model::Wigner { ratio }, dense_replicates))
                     .collect(),
-                "wishart" => aspects
+                Ensemble::Wishart => aspects
                     .iter()
                     .flat_map(|&aspect| {
                         shifts
@@ -95,7 +122,7 @@ impl Experiment for HessianSigns {
                             .map(move |&shift| (Model::Wishart { aspect, shift }, dense_replicates))
                     })
                     .collect(),
-                _ => vec![(Model::GaussianField, replicates)],
+                Ensemble::GaussianField => vec![(Model::GaussianField, replicates)],
             };
             for (model, count) in models {
                 for &n in &dims {
@@ -103,11 +130,11 @@ impl Experiment for HessianSigns {
                 }
             }
         }
-        for ensemble in &tail_ensembles {
+        for &ensemble in &tail_ensembles {
             for &n in &tail_dims {
-                match ensemble.as_str() {
-                    "goe" => add(Model::Goe, n, Method::Splitting, tail_runs, 1),
-                    _ => add(
+                match ensemble {
+                    TailEnsemble::Goe => add(Model::Goe, n, Method::Splitting, tail_runs, 1),
+                    TailEnsemble::GaussianField => add(
                         Model::GaussianField,
                         n,
                         Method::Importance,

@@ -5,6 +5,7 @@
 
 use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
+use crate::choice::Choice;
 use crate::landscape::{
     DeepLinearNet, Initialisation, Objective, decoupled_gd_steps, saxe_learning_steps,
 };
@@ -13,13 +14,6 @@ use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
 use crate::report::{DataTable, Datum, Finding, Plot, Verdict, short};
 use crate::stats::{StatsError, z_test};
 
-/// Initialisations by name, in table order.
-const INITS: [(&str, Initialisation); 3] = [
-    ("decoupled", Initialisation::Decoupled),
-    ("gaussian", Initialisation::Gaussian),
-    ("orthogonal", Initialisation::Orthogonal),
-];
-
 /// One grid cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Cell {
@@ -27,7 +21,7 @@ struct Cell {
     scale: f64,
     singular_value: f64,
     learning_rate: f64,
-    init: (&'static str, Initialisation),
+    init: Initialisation,
     /// Minibatch size; `None` is full-batch GD.
     batch: Option<usize>,
 }
@@ -35,7 +29,7 @@ struct Cell {
 impl Cell {
     /// Decoupled GD is deterministic (the scalar recursion): one run says everything.
     fn deterministic(&self) -> bool {
-        self.init.1 == Initialisation::Decoupled && self.batch.is_none()
+        self.init == Initialisation::Decoupled && self.batch.is_none()
     }
 
     /// Loss level that ends the plateau: `½(s − s/2)² = s²/8`.
@@ -61,7 +55,7 @@ impl DeepLinearPart {
         let scales = p.number_list("deep_scales", 0.0..=0.1, true)?;
         let singular_values = p.number_list("deep_singular_values", 0.0..=100.0, true)?;
         let rates = p.number_list("deep_learning_rates", 0.0..=1.0, true)?;
-        let inits = p.choice_list("deep_inits", &INITS.map(|i| i.0))?;
+        let inits = p.choices_of("deep_inits", Initialisation::ALL, false)?;
         let batches = p.integer_list("deep_batches", 0..=4096)?;
         let width = p.integer("deep_width", 1..=16)? as usize;
         let examples = p.integer("deep_examples", 1..=4096)? as usize;
@@ -85,8 +79,7 @@ impl DeepLinearPart {
             for &scale in &scales {
                 for &singular_value in &singular_values {
                     for &learning_rate in &rates {
-                        for name in &inits {
-                            let init = *INITS.iter().find(|i| i.0 == name).expect("validated");
+                        for &init in &inits {
                             for &batch in &batches {
                                 cells.push(Cell {
                                     depth: depth as usize,
@@ -129,7 +122,7 @@ impl DeepLinearPart {
                     c.scale,
                     c.singular_value,
                     c.learning_rate,
-                    c.init.0,
+                    c.init.name(),
                     c.batch.map_or("full".to_string(), |b| b.to_string())
                 )),
             })
@@ -154,7 +147,7 @@ impl DeepLinearPart {
             let net =
                 DeepLinearNet::teacher(self.width, c.depth, c.singular_value, self.examples, rng);
             let mut theta = vec![0.0; net.dimension()];
-            net.initialise(c.init.1, c.scale, &mut theta, rng);
+            net.initialise(c.init, c.scale, &mut theta, rng);
             let config = OptimizerConfig {
                 method,
                 learning_rate: c.learning_rate,
@@ -228,7 +221,7 @@ impl DeepLinearPart {
                 c.scale.into(),
                 c.singular_value.into(),
                 c.learning_rate.into(),
-                c.init.0.into(),
+                c.init.name().into(),
                 if c.batch.is_some() { "sgd" } else { "gd" }.into(),
                 c.batch.map(|b| b as f64).into(),
             ];
@@ -362,7 +355,7 @@ impl DeepLinearPart {
                     && c.singular_value == first.singular_value
                     && c.learning_rate == first.learning_rate
                     && c.batch == first.batch
-                    && c.init.1 == init
+                    && c.init == init
             })
         };
         let mut parts = Vec::new();
@@ -426,7 +419,7 @@ impl DeepLinearPart {
                 && t.steps.count() > 0
             {
                 plot.add(
-                    format!("D={} {}", c.depth, c.init.0),
+                    format!("D={} {}", c.depth, c.init.name()),
                     (-c.scale.log10(), t.steps.mean().log10()),
                 );
             }
@@ -461,7 +454,7 @@ mod tests {
             .iter()
             .map(|c| {
                 let mut t = EscapeTimes::default();
-                if c.init.1 == Initialisation::Decoupled {
+                if c.init == Initialisation::Decoupled {
                     t.record(Passage::Reached(100));
                 } else {
                     for _ in 0..97 {

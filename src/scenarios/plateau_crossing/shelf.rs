@@ -3,9 +3,10 @@
 
 use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
-use crate::landscape::{Shelf, shelf_crossing_steps};
+use crate::choice::Choice;
+use crate::landscape::Shelf;
 use crate::mc::{CellKey, CellWork, Stop, StreamRng};
-use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
+use crate::optim::{MethodName, MethodSettings, Optimizer, OptimizerConfig, first_passage};
 use crate::report::{DataTable, Datum, Finding, Plot, Verdict, short};
 use crate::stats::{StatsError, weighted_least_squares};
 
@@ -18,7 +19,7 @@ struct Cell {
     width: f64,
     slope: f64,
     learning_rate: f64,
-    method: &'static str,
+    method: MethodName,
     sigma: f64,
     dimension: usize,
 }
@@ -68,12 +69,12 @@ impl ShelfPart {
                                 dimension: dimension as usize,
                             })
                         };
-                        add("gd", 0.0);
+                        add(MethodName::Gd, 0.0);
                         for &sigma in &noise {
-                            add("noisy-gd", sigma);
+                            add(MethodName::NoisyGd, sigma);
                         }
-                        add("momentum", 0.0);
-                        add("adam", 0.0);
+                        add(MethodName::Momentum, 0.0);
+                        add(MethodName::Adam, 0.0);
                     }
                 }
             }
@@ -93,7 +94,7 @@ impl ShelfPart {
         self.cells
             .iter()
             .map(|c| CellWork {
-                replicates: if c.method == "noisy-gd" {
+                replicates: if c.method == MethodName::NoisyGd {
                     self.replicates
                 } else {
                     1
@@ -124,18 +125,13 @@ impl ShelfPart {
             edge: c.width * 1e-3,
             dimension: c.dimension,
         };
-        let method = match c.method {
-            "gd" => Method::Gd,
-            "noisy-gd" => Method::NoisyGd { sigma: c.sigma },
-            "momentum" => Method::Momentum {
-                beta: self.momentum,
-            },
-            _ => Method::Adam {
-                beta1: 0.9,
-                beta2: 0.999,
-                epsilon: 1e-12,
-            },
-        };
+        let method = MethodSettings {
+            sigma: c.sigma,
+            momentum: self.momentum,
+            adam: (0.9, 0.999, 1e-12),
+            ..MethodSettings::default()
+        }
+        .method(c.method);
         let mut optimizer = Optimizer::new(
             OptimizerConfig {
                 method,
@@ -187,8 +183,8 @@ impl ShelfPart {
                 c.width.into(),
                 c.slope.into(),
                 c.learning_rate.into(),
-                c.method.into(),
-                (c.method == "noisy-gd").then_some(c.sigma).into(),
+                c.method.name().into(),
+                (c.method == MethodName::NoisyGd).then_some(c.sigma).into(),
                 (c.dimension as u64).into(),
             ];
             row.extend(escape_values(times));
@@ -209,21 +205,23 @@ impl ShelfPart {
 
     fn source(&self, c: &Cell) -> &'static str {
         match c.method {
-            "momentum" => "W(1-beta)/(eta g) + beta/(1-beta) (terminal velocity)",
-            "adam" => "W/eta (normalised steps, independent of g)",
-            "noisy-gd" => "W/(eta g) (mean; the noise adds no drift)",
-            _ => "W/(eta g)",
+            MethodName::Momentum => "W(1-beta)/(eta g) + beta/(1-beta) (terminal velocity)",
+            MethodName::Adam => "W/eta (normalised steps, independent of g)",
+            MethodName::NoisyGd => "W/(eta g) (mean; the noise adds no drift)",
+            MethodName::Gd | MethodName::PerturbedGd => "W/(eta g)",
         }
     }
 
     /// ln(steps) against ln g for each method, at the first width, rate and dimension.
-    fn slope_fits(
-        &self,
-        cells: &[EscapeTimes],
-    ) -> Result<Vec<(&'static str, f64, f64)>, StatsError> {
+    fn slope_fits(&self, cells: &[EscapeTimes]) -> Result<Vec<(MethodName, f64, f64)>, StatsError> {
         let first = self.cells[0];
         let mut fits = Vec::new();
-        for method in ["gd", "noisy-gd", "momentum", "adam"] {
+        for method in [
+            MethodName::Gd,
+            MethodName::NoisyGd,
+            MethodName::Momentum,
+            MethodName::Adam,
+        ] {
             let points: Vec<(f64, f64, f64)> = self
                 .cells
                 .iter()
@@ -236,12 +234,12 @@ impl ShelfPart {
                         && t.steps.count() > 0
                 })
                 .filter(|(c, _)| {
-                    method != "noisy-gd"
+                    method != MethodName::NoisyGd
                         || c.sigma
                             == self
                                 .cells
                                 .iter()
-                                .find(|x| x.method == "noisy-gd")
+                                .find(|x| x.method == MethodName::NoisyGd)
                                 .map_or(0.0, |x| x.sigma)
                 })
                 .map(|(c, t)| {
@@ -275,17 +273,17 @@ impl ShelfPart {
             .cells
             .iter()
             .zip(cells)
-            .filter(|(c, t)| c.method != "noisy-gd" && t.steps.count() > 0)
+            .filter(|(c, t)| c.method != MethodName::NoisyGd && t.steps.count() > 0)
             .map(|(c, t)| (t.steps.mean() / self.theory(c) - 1.0).abs())
             .fold(0.0, f64::max);
         let censored: u64 = cells.iter().map(|t| t.censored).sum();
-        let gd = fits.iter().find(|f| f.0 == "gd");
-        let adam = fits.iter().find(|f| f.0 == "adam");
+        let gd = fits.iter().find(|f| f.0 == MethodName::Gd);
+        let adam = fits.iter().find(|f| f.0 == MethodName::Adam);
         let largest = self
             .cells
             .iter()
             .zip(cells)
-            .filter(|(c, _)| c.method == "gd")
+            .filter(|(c, _)| c.method == MethodName::Gd)
             .map(|(_, t)| t.steps.mean())
             .fold(0.0, f64::max);
         Ok(vec![Finding {
@@ -324,7 +322,7 @@ impl ShelfPart {
                 && c.dimension == first.dimension
                 && t.steps.count() > 0
             {
-                let label = if c.method == "noisy-gd" {
+                let label = if c.method == MethodName::NoisyGd {
                     format!("noisy-gd sigma={}", c.sigma)
                 } else {
                     c.method.to_string()
@@ -333,5 +331,107 @@ impl ShelfPart {
             }
         }
         plot
+    }
+}
+
+/// Closed forms for crossing the shelf from `x₀` (well inside, edges ignored), in steps:
+///
+/// - GD and the mean of noisy GD: `(W − x₀)/(ηg)` (constant drift);
+/// - heavy ball β: the velocity `v_k = ηg(1 − β^k)/(1 − β)` gives
+///   `x_k − x₀ = ηg/(1 − β)·[k − β(1 − β^k)/(1 − β)]`, so about `(W − x₀)(1 − β)/(ηg) + β/(1 − β)`;
+/// - Adam: a constant gradient gives `m̂ = g`, `v̂ = g²` exactly, so every step is `η`:
+///   `(W − x₀)/η`, independent of g.
+///
+/// Perturbed GD never perturbs on the shelf (the gradient is g, above any threshold), so it
+/// is GD there.
+fn shelf_crossing_steps(
+    method: MethodName,
+    distance: f64,
+    learning_rate: f64,
+    slope: f64,
+    beta: f64,
+) -> f64 {
+    match method {
+        MethodName::Momentum => {
+            distance * (1.0 - beta) / (learning_rate * slope) + beta / (1.0 - beta)
+        }
+        MethodName::Adam => distance / learning_rate,
+        MethodName::Gd | MethodName::NoisyGd | MethodName::PerturbedGd => {
+            distance / (learning_rate * slope)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::landscape::Shelf;
+    use crate::mc::chunk_stream;
+    use crate::optim::{Method, Optimizer, OptimizerConfig, Passage, first_passage};
+
+    fn cross(method: Method, slope: f64) -> u64 {
+        let shelf = Shelf {
+            width: 10.0,
+            slope,
+            steep: 1.0,
+            edge: 1e-5,
+            dimension: 1,
+        };
+        let mut optimizer = Optimizer::new(
+            OptimizerConfig {
+                method,
+                learning_rate: 0.01,
+                clip: None,
+            },
+            1,
+            0,
+        );
+        let mut x = [0.5];
+        match first_passage(
+            &mut optimizer,
+            &shelf,
+            &mut x,
+            100_000_000,
+            &mut chunk_stream(1, "shelf", 0, 0),
+            crate::mc::Stop::NEVER,
+            |x| x[0] >= 10.0,
+        ) {
+            Passage::Reached(t) => t,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn deterministic_crossings_match_the_closed_forms() {
+        // Distance 9.5 with η = 0.01. The steep side is felt within about w·ln(G/g) of the exit,
+        // where the optimizer speeds up: the count may fall short of the closed form by that
+        // distance over the step length, plus 2 for the first step and the rounding up.
+        for slope in [1e-2, 1e-3] {
+            for (name, method) in [
+                (MethodName::Gd, Method::Gd),
+                (MethodName::Momentum, Method::Momentum { beta: 0.9 }),
+                (
+                    MethodName::Adam,
+                    Method::Adam {
+                        beta1: 0.9,
+                        beta2: 0.999,
+                        epsilon: 1e-12,
+                    },
+                ),
+            ] {
+                let steps = cross(method, slope) as f64;
+                let predicted = shelf_crossing_steps(name, 9.5, 0.01, slope, 0.9);
+                let step = match name {
+                    MethodName::Momentum => 0.01 * slope / 0.1,
+                    MethodName::Adam => 0.01,
+                    MethodName::Gd | MethodName::NoisyGd | MethodName::PerturbedGd => 0.01 * slope,
+                };
+                let allowed = 2.0 + 1e-5 * (1.0 / slope).ln() / step;
+                assert!(
+                    (steps - predicted).abs() <= allowed,
+                    "{name}, g = {slope}: {steps} vs {predicted} (allowed {allowed})"
+                );
+            }
+        }
     }
 }

@@ -11,9 +11,12 @@ use toml::Table;
 use super::Experiment;
 use super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::params::{ParamError, ParamReader};
+use crate::choice::Choice;
 use crate::landscape::{Objective, QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
 use crate::mc::{CellKey, CellWork, Stop, StreamRng, chunk_stream};
-use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage, norm};
+use crate::optim::{
+    Method, MethodName, MethodSettings, Optimizer, OptimizerConfig, first_passage, norm,
+};
 use crate::report::{DataTable, Datum, Finding, Report, Verdict, short};
 use crate::stats::StatsError;
 
@@ -22,7 +25,7 @@ use crate::stats::StatsError;
 enum Case {
     /// `½xᵀHx` with one negative eigenvalue −γ, d dimensions; `sigma` for noisy GD.
     Quadratic {
-        method: &'static str,
+        method: MethodName,
         learning_rate: f64,
         gamma: f64,
         sigma: f64,
@@ -89,7 +92,7 @@ pub struct SaddleEscape {
 /// `1 − 2ηL` per step, which must stay in (−1, 1), so `ηL < 1`); such runs leave the radius by
 /// blowing up, which would be counted as escapes.
 fn check_combinations(
-    methods: &[String],
+    methods: &[MethodName],
     dims: &[u64],
     negatives: &[u64],
     chain_dims: &[u64],
@@ -126,8 +129,11 @@ impl Experiment for SaddleEscape {
         let chunk = p.integer("chunk", 1..=1_000_000_000)?;
         let budget = p.integer("budget", 1..=1_000_000_000_000)?;
         let radius = p.number("radius", 0.0..=1e6, true)?;
-        let methods =
-            p.optional_choice_list("quadratic_methods", &["gd", "noisy-gd", "perturbed-gd"])?;
+        let methods = p.choices_of(
+            "quadratic_methods",
+            &[MethodName::Gd, MethodName::NoisyGd, MethodName::PerturbedGd],
+            true,
+        )?;
         let rates = p.number_list("learning_rates", 0.0..=1.0, true)?;
         let gammas = p.number_list("curvatures", 0.0..=10.0, true)?;
         let sigmas = p.number_list("noise_levels", 0.0..=1e3, true)?;
@@ -157,16 +163,11 @@ impl Experiment for SaddleEscape {
         p.finish("saddle-escape")?;
         check_combinations(&methods, &dims, &negatives, &chain_dims, chain)?;
         let mut cells = Vec::new();
-        for method in &methods {
-            let method: &'static str = match method.as_str() {
-                "gd" => "gd",
-                "noisy-gd" => "noisy-gd",
-                _ => "perturbed-gd",
-            };
+        for &method in &methods {
             for &learning_rate in &rates {
                 for &gamma in &gammas {
                     for &dimension in &dims {
-                        let noise: &[f64] = if method == "noisy-gd" {
+                        let noise: &[f64] = if method == MethodName::NoisyGd {
                             &sigmas
                         } else {
                             &[0.0]
@@ -267,11 +268,14 @@ impl Experiment for SaddleEscape {
                 radius,
             } => {
                 let saddle = QuadraticSaddle::new(dimension, negative, gamma, 1.0);
-                let method = match method {
-                    "gd" => Method::Gd,
-                    "noisy-gd" => Method::NoisyGd { sigma },
-                    _ => self.perturbed(u64::MAX),
-                };
+                let method = MethodSettings {
+                    sigma,
+                    // From the saddle: one perturbation (the gradient is below the threshold
+                    // only there), never again.
+                    perturbation_interval: u64::MAX,
+                    ..self.perturbation_settings()
+                }
+                .method(method);
                 let mut optimizer = Self::optimizer(method, learning_rate, dimension, 0);
                 let mut x = vec![0.0; dimension];
                 for _ in 0..replicates {
@@ -328,7 +332,11 @@ impl Experiment for SaddleEscape {
                 let (learning_rate, gamma, stiffness, start) = self.chain;
                 let chain = SaddleChain::new(dimension, gamma, stiffness, self.radius);
                 let method = if perturbed {
-                    self.perturbed(self.chain_interval)
+                    MethodSettings {
+                        perturbation_interval: self.chain_interval,
+                        ..self.perturbation_settings()
+                    }
+                    .method(MethodName::PerturbedGd)
                 } else {
                     Method::Gd
                 };
@@ -442,11 +450,11 @@ impl SaddleEscape {
                 radius,
             } => RowParameters {
                 case: "quadratic",
-                method,
+                method: method.name(),
                 dimension,
                 learning_rate,
                 curvature: Some(gamma),
-                noise: (method == "noisy-gd").then_some(sigma),
+                noise: (method == MethodName::NoisyGd).then_some(sigma),
                 batch: None,
                 init_scale: None,
                 radius,
@@ -540,11 +548,12 @@ impl SaddleEscape {
     /// Perturbed GD: on the quadratic one perturbation (the closed form assumes it), on the
     /// chain one whenever the gradient is small and `chain_perturbation_interval` steps have
     /// passed (Jin et al.'s t_thres).
-    fn perturbed(&self, interval: u64) -> Method {
-        Method::Perturbed {
-            radius: self.perturbation.0,
-            gradient_threshold: self.perturbation.1,
-            interval,
+    /// Perturbed GD's radius and gradient threshold from the parameters.
+    fn perturbation_settings(&self) -> MethodSettings {
+        MethodSettings {
+            perturbation_radius: self.perturbation.0,
+            perturbation_threshold: self.perturbation.1,
+            ..MethodSettings::default()
         }
     }
 
@@ -560,7 +569,7 @@ impl SaddleEscape {
     fn theory(&self, case: &Case) -> (Option<f64>, Option<f64>, &'static str) {
         match *case {
             Case::Quadratic {
-                method: "gd",
+                method: MethodName::Gd,
                 learning_rate,
                 gamma,
                 radius,
@@ -571,7 +580,7 @@ impl SaddleEscape {
                 "exact: ceil(ln(R/delta)/ln(1+eta gamma))",
             ),
             Case::Quadratic {
-                method: "noisy-gd",
+                method: MethodName::NoisyGd,
                 learning_rate,
                 gamma,
                 sigma,
@@ -587,6 +596,11 @@ impl SaddleEscape {
                 )
             }
             Case::Quadratic {
+                method: MethodName::Momentum | MethodName::Adam,
+                ..
+            } => (None, None, "no closed form"),
+            Case::Quadratic {
+                method: MethodName::PerturbedGd,
                 learning_rate,
                 gamma,
                 dimension,
@@ -634,7 +648,9 @@ impl SaddleEscape {
         let mut findings = Vec::new();
         let noisy: Vec<&(&Case, &EscapeTimes)> = pairs
             .iter()
-            .filter(|(c, _)| matches!(c, Case::Quadratic { method, .. } if *method != "gd"))
+            .filter(
+                |(c, _)| matches!(c, Case::Quadratic { method, .. } if *method != MethodName::Gd),
+            )
             .collect();
         if !noisy.is_empty() {
             let all_escaped = noisy
@@ -651,7 +667,7 @@ impl SaddleEscape {
                     matches!(
                         c,
                         Case::Quadratic {
-                            method: "noisy-gd",
+                            method: MethodName::NoisyGd,
                             ..
                         }
                     )
