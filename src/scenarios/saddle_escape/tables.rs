@@ -1,0 +1,250 @@
+//! The `saddle-escape` table, its closed-form columns and the chain plot.
+
+use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
+use super::{Case, SaddleEscape, theory};
+use crate::choice::Choice;
+use crate::landscape::{Objective, SaddleChain};
+use crate::optim::MethodName;
+use crate::report::{DataTable, Datum, Report};
+use crate::stats::StatsError;
+
+/// The parameter columns of one row.
+struct RowParameters {
+    case: &'static str,
+    method: &'static str,
+    dimension: usize,
+    learning_rate: f64,
+    curvature: Option<f64>,
+    noise: Option<f64>,
+    batch: Option<u64>,
+    init_scale: Option<f64>,
+    radius: f64,
+    negative: Option<u64>,
+}
+
+impl SaddleEscape {
+    /// The table, the findings and the chain plot (`Experiment::report`).
+    pub(super) fn build_report(&self, cells: &[EscapeTimes]) -> Result<Report, StatsError> {
+        let mut table = DataTable::new(
+            "",
+            &[
+                &[
+                    "case",
+                    "method",
+                    "dimension",
+                    "learning_rate",
+                    "curvature",
+                    "noise",
+                    "batch",
+                    "init_scale",
+                    "radius",
+                    "negative_directions",
+                ][..],
+                &ESCAPE_COLUMNS[..],
+                &[
+                    "article_steps",
+                    "theory_mean_steps",
+                    "theory_sd_steps",
+                    "theory_source",
+                ][..],
+            ]
+            .concat(),
+        );
+        for (case, times) in self.cells.iter().zip(cells) {
+            let (theory_mean, theory_sd, source) = self.theory(case);
+            let row_start = self.describe(case);
+            let mut row: Vec<Datum> = vec![
+                row_start.case.into(),
+                row_start.method.into(),
+                (row_start.dimension as u64).into(),
+                row_start.learning_rate.into(),
+                row_start.curvature.into(),
+                row_start.noise.into(),
+                row_start.batch.map_or(Datum::Missing, Datum::from),
+                row_start.init_scale.into(),
+                row_start.radius.into(),
+                row_start.negative.map_or(Datum::Missing, Datum::from),
+            ];
+            row.extend(escape_values(times));
+            row.extend([
+                1.0.into(),
+                theory_mean.into(),
+                theory_sd.into(),
+                source.into(),
+            ]);
+            table.push(row);
+        }
+        Ok(Report {
+            tables: vec![table],
+            findings: self.findings(cells)?,
+            plots: vec![self.chain_plot(cells)],
+        })
+    }
+
+    fn describe(&self, case: &Case) -> RowParameters {
+        match *case {
+            Case::Quadratic {
+                method,
+                learning_rate,
+                gamma,
+                sigma,
+                dimension,
+                negative,
+                radius,
+            } => RowParameters {
+                case: "quadratic",
+                method: method.name(),
+                dimension,
+                learning_rate,
+                curvature: Some(gamma),
+                noise: (method == MethodName::NoisyGd).then_some(sigma),
+                batch: None,
+                init_scale: None,
+                radius,
+                negative: Some(negative as u64),
+            },
+            Case::Net { batch, init_scale } => RowParameters {
+                case: "linear-net",
+                method: if batch.is_some() { "sgd" } else { "gd" },
+                dimension: self.net.dimension(),
+                learning_rate: self.net_learning_rate,
+                curvature: Some(self.net.saddle_negative_curvature()),
+                noise: None,
+                batch: Some(batch.unwrap_or(self.net.examples()) as u64),
+                init_scale: Some(init_scale),
+                radius: self.net_radius,
+                negative: None,
+            },
+            Case::Chain {
+                perturbed,
+                dimension,
+            } => RowParameters {
+                case: "chain",
+                method: if perturbed { "perturbed-gd" } else { "gd" },
+                dimension,
+                learning_rate: self.chain.0,
+                curvature: Some(2.0 * self.chain.1),
+                noise: None,
+                batch: None,
+                init_scale: Some(self.chain.3),
+                radius: self.radius,
+                negative: Some(1),
+            },
+        }
+    }
+
+    /// log10 of the mean steps to cross a chain of d saddles, GD against perturbed GD.
+    fn chain_plot(&self, cells: &[EscapeTimes]) -> crate::report::Plot {
+        let mut gd = Vec::new();
+        let mut pgd = Vec::new();
+        let mut exact = Vec::new();
+        for (case, times) in self.cells.iter().zip(cells) {
+            if let Case::Chain {
+                perturbed,
+                dimension,
+            } = case
+            {
+                let point = (*dimension as f64, times.steps.mean().log10());
+                if *perturbed {
+                    pgd.push(point);
+                } else {
+                    if times.steps.count() > 0 {
+                        gd.push(point);
+                    }
+                    if let (Some(t), _, _) = self.theory(case) {
+                        exact.push((*dimension as f64, t.log10()));
+                    }
+                }
+            }
+        }
+        crate::report::Plot {
+            name: "chain".into(),
+            title: "Crossing a chain of saddles".into(),
+            x_label: "saddles d".into(),
+            y_label: "log10 mean steps".into(),
+            series: vec![
+                ("GD (f64, until underflow)".into(), gd),
+                ("GD exact (log space)".into(), exact),
+                ("perturbed GD".into(), pgd),
+            ],
+        }
+    }
+
+    /// (mean, sd, source) of the closed form for a cell, where there is one.
+    pub(super) fn theory(&self, case: &Case) -> (Option<f64>, Option<f64>, &'static str) {
+        match *case {
+            Case::Quadratic {
+                method: MethodName::Gd,
+                learning_rate,
+                gamma,
+                radius,
+                ..
+            } => (
+                theory::gd_steps(learning_rate, gamma, radius, self.start_distance),
+                Some(0.0),
+                "exact: ceil(ln(R/delta)/ln(1+eta gamma))",
+            ),
+            Case::Quadratic {
+                method: MethodName::NoisyGd,
+                learning_rate,
+                gamma,
+                sigma,
+                negative,
+                radius,
+                ..
+            } => {
+                let (m, s) = theory::noisy_gd_steps(learning_rate, gamma, sigma, radius, negative);
+                (
+                    Some(m),
+                    Some(s),
+                    "AR(1): [ln(R/s) - (ln2 + psi(k/2))/2]/ln a + 1/2",
+                )
+            }
+            Case::Quadratic {
+                method: MethodName::Momentum | MethodName::Adam,
+                ..
+            } => (None, None, "no closed form"),
+            Case::Quadratic {
+                method: MethodName::PerturbedGd,
+                learning_rate,
+                gamma,
+                dimension,
+                negative,
+                radius,
+                ..
+            } => (
+                Some(theory::perturbed_gd_steps(
+                    learning_rate,
+                    gamma,
+                    radius,
+                    self.perturbation.0,
+                    dimension,
+                    negative,
+                )),
+                None,
+                "one ball perturbation, then GD",
+            ),
+            Case::Net {
+                init_scale: 0.0, ..
+            } => (
+                None,
+                None,
+                "never: every per-example gradient vanishes at 0",
+            ),
+            Case::Net { .. } => (None, None, "no closed form (nonlinear)"),
+            Case::Chain {
+                perturbed: false,
+                dimension,
+            } => {
+                let (eta, gamma, stiffness, start) = self.chain;
+                let chain = SaddleChain::new(dimension, gamma, stiffness, self.radius);
+                (
+                    chain.gd_exit_time_log_space(&vec![start * 0.75; dimension], eta),
+                    None,
+                    "log-space GD from |x_j| = 0.75 delta (Du et al. 2017)",
+                )
+            }
+            Case::Chain { .. } => (None, None, "linear in d (Jin et al. 2017)"),
+        }
+    }
+}
