@@ -5,6 +5,9 @@
 //! the article's prediction, the best known theory and the measurement side by side, and a
 //! verdict from a stated statistical test.
 //!
+//! Every formula's source is named in its doc comment; `REFERENCES.md` in the repository gives
+//! the DOI or arXiv identifier of each.
+//!
 //! ## Module map
 //! - [`mc`]: the engine — seeded per-chunk streams keyed by each cell's parameters, parallel
 //!   fan-out, the fixed reduction tree, shards, checkpoints. Knows nothing about any scenario.
