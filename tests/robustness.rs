@@ -48,9 +48,9 @@ fn a_second_run_on_a_held_folder_refuses_at_once() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_for(&mut first, "the first run to start", || {
-        out.join(".stuck.lock").exists()
-    });
+    // Its first checkpoint comes after the lock is taken (the lock file alone may exist a
+    // moment before the lock).
+    wait_for(&mut first, "the first checkpoint", || checkpoint_exists(&out));
     let out_arg = out.to_string_lossy().into_owned();
     let mut args = vec!["hessian-signs"];
     args.extend(SMALL);
