@@ -50,7 +50,9 @@ fn a_second_run_on_a_held_folder_refuses_at_once() {
         .unwrap();
     // Its first checkpoint comes after the lock is taken (the lock file alone may exist a
     // moment before the lock).
-    wait_for(&mut first, "the first checkpoint", || checkpoint_exists(&out));
+    wait_for(&mut first, "the first checkpoint", || {
+        checkpoint_exists(&out)
+    });
     let out_arg = out.to_string_lossy().into_owned();
     let mut args = vec!["hessian-signs"];
     args.extend(SMALL);

@@ -1,0 +1,201 @@
+//! The `well-escape` table, its reference columns (exact mean first-passage time, Kramers)
+//! and the Arrhenius plot.
+
+use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
+use super::{Case, DISCRETE_MONITORING_SHIFT, SYMMETRIC_BARRIER, Target, WellEscape};
+use crate::landscape::{DoubleWell, kramers_time, mean_first_passage_time};
+use crate::report::{DataTable, Datum, Report};
+use crate::stats::{StatsError, kolmogorov_p_value, z_test};
+
+/// The z test of a cell's mean escape time against `mean`, when its standard error is a
+/// finite positive number (at least two escapes with some spread); `None` otherwise, so no
+/// verdict ever rests on an infinite or undefined z.
+pub(super) fn finite_z(times: &EscapeTimes, mean: f64) -> Option<crate::stats::TestOutcome> {
+    let se = times.steps.standard_error();
+    (times.steps.count() >= 2 && se.is_finite() && se > 0.0)
+        .then(|| z_test(times.steps.mean(), mean, se))
+        .filter(|z| z.statistic.is_finite())
+}
+
+/// Predicted mean escape steps of a cell.
+pub(super) struct Prediction {
+    pub(super) exact: Option<f64>,
+    pub(super) kramers: Option<f64>,
+}
+
+impl WellEscape {
+    /// The table, the findings and the Arrhenius plot (`Experiment::report`).
+    pub(super) fn build_report(&self, cells: &[EscapeTimes]) -> Result<Report, StatsError> {
+        let mut table = DataTable::new(
+            "",
+            &[
+                &[
+                    "case",
+                    "target",
+                    "dimension",
+                    "tilt",
+                    "barrier_over_noise",
+                    "noise",
+                    "diffusion",
+                    "learning_rate",
+                ][..],
+                &ESCAPE_COLUMNS[..],
+                &[
+                    "exact_mean_steps",
+                    "kramers_mean_steps",
+                    "z_vs_exact",
+                    "ks_exponential_distance",
+                    "ks_exponential_p_value",
+                ][..],
+            ]
+            .concat(),
+        );
+        for (case, times) in self.cells.iter().zip(cells) {
+            let prediction = self.prediction(case);
+            let (name, target, dimension, tilt, ratio) = match *case {
+                Case::Well {
+                    dimension,
+                    tilt,
+                    ratio,
+                    target,
+                } => (
+                    "well",
+                    if target == Target::Barrier {
+                        "barrier-top"
+                    } else {
+                        "other-well"
+                    },
+                    dimension,
+                    Some(tilt),
+                    ratio,
+                ),
+                Case::Saddle { dimension, ratio } => ("saddle", "radius", dimension, None, ratio),
+            };
+            let sigma = self.sigma(ratio);
+            let mut row: Vec<Datum> = vec![
+                name.into(),
+                target.into(),
+                (dimension as u64).into(),
+                tilt.into(),
+                ratio.into(),
+                sigma.into(),
+                (self.learning_rate * sigma * sigma / 2.0).into(),
+                self.learning_rate.into(),
+            ];
+            row.extend(escape_values(times));
+            let z = prediction
+                .exact
+                .and_then(|m| finite_z(times, m))
+                .map(|z| z.statistic);
+            let (ks_d, ks_p) =
+                self.exponentiality(times, prediction.exact.unwrap_or(times.steps.mean()));
+            row.extend([
+                prediction.exact.into(),
+                prediction.kramers.into(),
+                z.into(),
+                ks_d.into(),
+                ks_p.into(),
+            ]);
+            table.push(row);
+        }
+        Ok(Report {
+            tables: vec![table],
+            findings: self.findings(cells)?,
+            plots: vec![self.arrhenius_plot(cells)],
+        })
+    }
+
+    /// Gradient-noise scale σ giving `ΔU/D = ratio` for the untilted barrier, `D = ησ²/2`.
+    pub(super) fn sigma(&self, ratio: f64) -> f64 {
+        (2.0 * SYMMETRIC_BARRIER / (ratio * self.learning_rate)).sqrt()
+    }
+
+    /// Exact MFPT (level moved out by the discrete-monitoring shift) and Kramers, in steps.
+    pub(super) fn prediction(&self, case: &Case) -> Prediction {
+        match *case {
+            Case::Well {
+                dimension,
+                tilt,
+                ratio,
+                target,
+            } => {
+                let well = DoubleWell::new(dimension, tilt);
+                let sigma = self.sigma(ratio);
+                let diffusion = self.learning_rate * sigma * sigma / 2.0;
+                let (start, barrier, other) = well.critical_points();
+                let level = if target == Target::Barrier {
+                    barrier
+                } else {
+                    other
+                };
+                let shift = DISCRETE_MONITORING_SHIFT * self.learning_rate * sigma;
+                let exact = mean_first_passage_time(&well, diffusion, start, level + shift)
+                    / self.learning_rate;
+                let kramers = kramers_time(&well, diffusion) / self.learning_rate
+                    * if target == Target::Barrier { 0.5 } else { 1.0 };
+                Prediction {
+                    exact: Some(exact).filter(|m| m.is_finite() && *m > 0.0),
+                    kramers: Some(kramers).filter(|m| m.is_finite() && *m > 0.0),
+                }
+            }
+            Case::Saddle { ratio, .. } => {
+                let (mean, _) = crate::landscape::escape_theory::noisy_gd_steps(
+                    self.learning_rate,
+                    1.0,
+                    self.sigma(ratio),
+                    self.saddle_radius,
+                    1,
+                );
+                Prediction {
+                    exact: Some(mean).filter(|m| m.is_finite() && *m > 0.0),
+                    kramers: None,
+                }
+            }
+        }
+    }
+
+    /// ln(mean steps) against ΔU/D: wells (measured and exact) beside the saddle.
+    fn arrhenius_plot(&self, cells: &[EscapeTimes]) -> crate::report::Plot {
+        let mut plot = crate::report::Plot::new(
+            "arrhenius",
+            "Escape from a well vs from a saddle",
+            "barrier / noise  dU/D",
+            "ln mean steps",
+        );
+        for (case, times) in self.cells.iter().zip(cells) {
+            match *case {
+                Case::Well {
+                    dimension,
+                    tilt: 0.0,
+                    ratio,
+                    target: Target::OtherWell,
+                } => {
+                    plot.add(
+                        format!("well d={dimension}"),
+                        (ratio, times.steps.mean().ln()),
+                    );
+                    if let Some(exact) = self.prediction(case).exact {
+                        plot.add(format!("exact MFPT d={dimension}"), (ratio, exact.ln()));
+                    }
+                }
+                Case::Saddle { dimension, ratio } => plot.add(
+                    format!("saddle d={dimension}"),
+                    (ratio, times.steps.mean().ln()),
+                ),
+                _ => {}
+            }
+        }
+        plot
+    }
+
+    /// KS distance of the escape times to an exponential law of the given mean, and its
+    /// p-value (the distance is taken at the histogram's 2 % bin edges, a slight under-estimate).
+    pub(super) fn exponentiality(&self, times: &EscapeTimes, mean: f64) -> (f64, f64) {
+        let n = times.steps.count();
+        if n == 0 {
+            return (f64::NAN, f64::NAN);
+        }
+        let d = times.histogram.ks_distance(|t| 1.0 - (-t / mean).exp());
+        (d, kolmogorov_p_value(d, n))
+    }
+}
