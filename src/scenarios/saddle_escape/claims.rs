@@ -12,9 +12,7 @@ impl SaddleEscape {
         let mut findings = Vec::new();
         let noisy: Vec<&(&Case, &EscapeTimes)> = pairs
             .iter()
-            .filter(
-                |(c, _)| matches!(c, Case::Quadratic { method, .. } if *method != MethodName::Gd),
-            )
+            .filter(|(c, _)| matches!(c, Case::Quadratic(q) if q.method != MethodName::Gd))
             .collect();
         if !noisy.is_empty() {
             let all_escaped = noisy
@@ -27,15 +25,7 @@ impl SaddleEscape {
             );
             let cvs: Vec<f64> = noisy
                 .iter()
-                .filter(|(c, _)| {
-                    matches!(
-                        c,
-                        Case::Quadratic {
-                            method: MethodName::NoisyGd,
-                            ..
-                        }
-                    )
-                })
+                .filter(|(c, _)| matches!(c, Case::Quadratic(q) if q.method == MethodName::NoisyGd))
                 .map(|(_, t)| t.coefficient_of_variation())
                 .collect();
             let worst = noisy

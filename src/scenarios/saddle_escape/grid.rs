@@ -3,7 +3,7 @@
 use toml::Table;
 
 use super::super::params::{ParamError, ParamReader};
-use super::{Case, SaddleEscape};
+use super::{Case, QuadraticCell, SaddleEscape};
 use crate::landscape::TwoLayerLinear;
 use crate::mc::chunk_stream;
 use crate::optim::MethodName;
@@ -98,7 +98,7 @@ impl SaddleEscape {
                                     if negative >= dimension {
                                         continue;
                                     }
-                                    cells.push(Case::Quadratic {
+                                    cells.push(Case::Quadratic(QuadraticCell {
                                         method,
                                         learning_rate,
                                         gamma,
@@ -106,7 +106,7 @@ impl SaddleEscape {
                                         dimension: dimension as usize,
                                         negative: negative as usize,
                                         radius,
-                                    });
+                                    }));
                                 }
                             }
                         }

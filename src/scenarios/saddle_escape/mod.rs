@@ -20,19 +20,25 @@ use crate::optim::MethodName;
 use crate::report::Report;
 use crate::stats::StatsError;
 
+/// A quadratic strict saddle cell: `½xᵀHx` with `negative` eigenvalues −γ and the others +1,
+/// in `dimension` dimensions, left by `method` when `‖x‖ ≥ radius`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct QuadraticCell {
+    method: MethodName,
+    learning_rate: f64,
+    gamma: f64,
+    /// Gradient-noise scale of noisy GD (0 for the other methods).
+    sigma: f64,
+    dimension: usize,
+    negative: usize,
+    radius: f64,
+}
+
 /// One grid cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Case {
-    /// `½xᵀHx` with one negative eigenvalue −γ, d dimensions; `sigma` for noisy GD.
-    Quadratic {
-        method: MethodName,
-        learning_rate: f64,
-        gamma: f64,
-        sigma: f64,
-        dimension: usize,
-        negative: usize,
-        radius: f64,
-    },
+    /// A quadratic strict saddle.
+    Quadratic(QuadraticCell),
     /// Two-layer linear network from an init of norm `init_scale` (0: the exact saddle).
     Net {
         batch: Option<usize>,
@@ -47,16 +53,9 @@ impl Case {
     /// random streams) derive.
     fn key_text(&self) -> String {
         match *self {
-            Case::Quadratic {
-                method,
-                learning_rate,
-                gamma,
-                sigma,
-                dimension,
-                negative,
-                radius,
-            } => format!(
-                "quadratic method={method} eta={learning_rate:?} gamma={gamma:?} sigma={sigma:?} d={dimension} k={negative} radius={radius:?}"
+            Case::Quadratic(q) => format!(
+                "quadratic method={} eta={:?} gamma={:?} sigma={:?} d={} k={} radius={:?}",
+                q.method, q.learning_rate, q.gamma, q.sigma, q.dimension, q.negative, q.radius
             ),
             Case::Net { batch, init_scale } => format!(
                 "net batch={} init_scale={init_scale:?}",

@@ -21,26 +21,18 @@ impl SaddleEscape {
     ) -> EscapeTimes {
         let mut times = EscapeTimes::default();
         match self.cells[cell] {
-            Case::Quadratic {
-                method,
-                learning_rate,
-                gamma,
-                sigma,
-                dimension,
-                negative,
-                radius,
-            } => {
-                let saddle = QuadraticSaddle::new(dimension, negative, gamma, 1.0);
+            Case::Quadratic(q) => {
+                let saddle = QuadraticSaddle::new(q.dimension, q.negative, q.gamma, 1.0);
                 let method = MethodSettings {
-                    sigma,
+                    sigma: q.sigma,
                     // From the saddle: one perturbation (the gradient is below the threshold
                     // only there), never again.
                     perturbation_interval: u64::MAX,
                     ..self.perturbation_settings()
                 }
-                .method(method);
-                let mut optimizer = Self::optimizer(method, learning_rate, dimension, 0);
-                let mut x = vec![0.0; dimension];
+                .method(q.method);
+                let mut optimizer = Self::optimizer(method, q.learning_rate, q.dimension, 0);
+                let mut x = vec![0.0; q.dimension];
                 for _ in 0..replicates {
                     optimizer.reset();
                     x.iter_mut().for_each(|v| *v = 0.0);
@@ -54,7 +46,7 @@ impl SaddleEscape {
                         self.budget,
                         rng,
                         stop,
-                        |x| norm(x) >= radius,
+                        |x| norm(x) >= q.radius,
                     ));
                 }
             }

@@ -1,7 +1,7 @@
 //! The `saddle-escape` table, its closed-form columns and the chain plot.
 
 use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
-use super::{Case, SaddleEscape, theory};
+use super::{Case, QuadraticCell, SaddleEscape, theory};
 use crate::choice::Choice;
 use crate::landscape::{Objective, SaddleChain};
 use crate::optim::MethodName;
@@ -81,27 +81,52 @@ impl SaddleEscape {
         })
     }
 
+    /// (mean, sd, source) of the closed form for a quadratic cell, where there is one.
+    fn quadratic_theory(&self, q: &QuadraticCell) -> (Option<f64>, Option<f64>, &'static str) {
+        match q.method {
+            MethodName::Gd => (
+                theory::gd_steps(q.learning_rate, q.gamma, q.radius, self.start_distance),
+                Some(0.0),
+                "exact: ceil(ln(R/delta)/ln(1+eta gamma))",
+            ),
+            MethodName::NoisyGd => {
+                let (m, s) =
+                    theory::noisy_gd_steps(q.learning_rate, q.gamma, q.sigma, q.radius, q.negative);
+                (
+                    Some(m),
+                    Some(s),
+                    "AR(1): [ln(R/s) - (ln2 + psi(k/2))/2]/ln a + 1/2",
+                )
+            }
+            MethodName::PerturbedGd => (
+                Some(theory::perturbed_gd_steps(
+                    q.learning_rate,
+                    q.gamma,
+                    q.radius,
+                    self.perturbation.0,
+                    q.dimension,
+                    q.negative,
+                )),
+                None,
+                "one ball perturbation, then GD",
+            ),
+            MethodName::Momentum | MethodName::Adam => (None, None, "no closed form"),
+        }
+    }
+
     fn describe(&self, case: &Case) -> RowParameters {
         match *case {
-            Case::Quadratic {
-                method,
-                learning_rate,
-                gamma,
-                sigma,
-                dimension,
-                negative,
-                radius,
-            } => RowParameters {
+            Case::Quadratic(q) => RowParameters {
                 case: "quadratic",
-                method: method.name(),
-                dimension,
-                learning_rate,
-                curvature: Some(gamma),
-                noise: (method == MethodName::NoisyGd).then_some(sigma),
+                method: q.method.name(),
+                dimension: q.dimension,
+                learning_rate: q.learning_rate,
+                curvature: Some(q.gamma),
+                noise: (q.method == MethodName::NoisyGd).then_some(q.sigma),
                 batch: None,
                 init_scale: None,
-                radius,
-                negative: Some(negative as u64),
+                radius: q.radius,
+                negative: Some(q.negative as u64),
             },
             Case::Net { batch, init_scale } => RowParameters {
                 case: "linear-net",
@@ -173,57 +198,7 @@ impl SaddleEscape {
     /// (mean, sd, source) of the closed form for a cell, where there is one.
     pub(super) fn theory(&self, case: &Case) -> (Option<f64>, Option<f64>, &'static str) {
         match *case {
-            Case::Quadratic {
-                method: MethodName::Gd,
-                learning_rate,
-                gamma,
-                radius,
-                ..
-            } => (
-                theory::gd_steps(learning_rate, gamma, radius, self.start_distance),
-                Some(0.0),
-                "exact: ceil(ln(R/delta)/ln(1+eta gamma))",
-            ),
-            Case::Quadratic {
-                method: MethodName::NoisyGd,
-                learning_rate,
-                gamma,
-                sigma,
-                negative,
-                radius,
-                ..
-            } => {
-                let (m, s) = theory::noisy_gd_steps(learning_rate, gamma, sigma, radius, negative);
-                (
-                    Some(m),
-                    Some(s),
-                    "AR(1): [ln(R/s) - (ln2 + psi(k/2))/2]/ln a + 1/2",
-                )
-            }
-            Case::Quadratic {
-                method: MethodName::Momentum | MethodName::Adam,
-                ..
-            } => (None, None, "no closed form"),
-            Case::Quadratic {
-                method: MethodName::PerturbedGd,
-                learning_rate,
-                gamma,
-                dimension,
-                negative,
-                radius,
-                ..
-            } => (
-                Some(theory::perturbed_gd_steps(
-                    learning_rate,
-                    gamma,
-                    radius,
-                    self.perturbation.0,
-                    dimension,
-                    negative,
-                )),
-                None,
-                "one ball perturbation, then GD",
-            ),
+            Case::Quadratic(q) => self.quadratic_theory(&q),
             Case::Net {
                 init_scale: 0.0, ..
             } => (
