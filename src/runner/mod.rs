@@ -331,6 +331,10 @@ fn check_shard_count(plan: &ChunkPlan, shard: Option<Shard>) -> Result<(), RunEr
 /// (see [`memory_limit`]), instead of letting the allocator abort it.
 fn check_memory<E: Experiment>(experiment: &E, threads: usize) -> Result<(), RunError> {
     let needed = experiment.bytes_per_chunk().saturating_mul(threads as u64);
+    if needed == 0 {
+        // Nothing large is allocated per chunk: no estimate to compare.
+        return Ok(());
+    }
     match memory_limit() {
         Some((available, source)) if needed.saturating_add(MEMORY_MARGIN) > available => {
             Err(RunError::TooMuchMemory {
