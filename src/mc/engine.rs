@@ -388,16 +388,6 @@ where
     Ok(stack)
 }
 
-impl ChunkPlan {
-    /// Replicates in the given chunk ranges.
-    fn replicates_in(&self, ranges: &[CellRange]) -> u64 {
-        ranges
-            .iter()
-            .map(|r| self.cell(r.cell).replicates_of(&r.chunks))
-            .fold(0u64, u64::saturating_add)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -155,9 +155,15 @@ impl ChunkPlan {
 
     /// Replicates in the chunks that `shard` owns.
     pub fn replicates(&self, shard: Option<Shard>) -> u64 {
-        self.ranges(shard).iter().fold(0u64, |sum, r| {
-            sum.saturating_add(self.cells[r.cell].replicates_of(&r.chunks))
-        })
+        self.replicates_in(&self.ranges(shard))
+    }
+
+    /// Replicates in the given chunk ranges.
+    pub fn replicates_in(&self, ranges: &[CellRange]) -> u64 {
+        ranges
+            .iter()
+            .map(|r| self.cells[r.cell].replicates_of(&r.chunks))
+            .fold(0u64, u64::saturating_add)
     }
 }
 
