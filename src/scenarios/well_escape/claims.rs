@@ -181,3 +181,92 @@ mod tests {
         assert!((cv - 1.0).abs() < 5.0 * cv_se, "CV {cv} ± {cv_se}");
     }
 }
+
+#[cfg(test)]
+mod verdict_tests {
+    use super::*;
+    use crate::optim::Passage;
+    use crate::scenarios::Experiment;
+    use crate::scenarios::spec::ScenarioSpec;
+
+    /// The quick grid: d ∈ {1, 10}, tilts {0, 0.1}, ΔU/D = 1..5, wells and saddles.
+    fn quick() -> WellEscape {
+        let spec = ScenarioSpec::parse(WellEscape::SPEC, "well-escape.toml").unwrap();
+        WellEscape::from_params(&spec.profile("quick").unwrap()).unwrap()
+    }
+
+    /// Synthetic exit times: a well cell at ΔU/D = r takes about `well(r)` steps, a saddle
+    /// cell `saddle` steps, each from four runs spread ±1 % (so the standard errors are small
+    /// and known); `censor` adds a censored run to every well cell.
+    fn cells(
+        experiment: &WellEscape,
+        well: impl Fn(f64) -> f64,
+        saddle: f64,
+        censor: bool,
+    ) -> Vec<EscapeTimes> {
+        experiment
+            .cells
+            .iter()
+            .map(|case| {
+                let mean = match case {
+                    Case::Well { ratio, .. } => well(*ratio),
+                    Case::Saddle { .. } => saddle,
+                };
+                let mut times = EscapeTimes::default();
+                for spread in [0.99, 0.995, 1.005, 1.01] {
+                    times.record(Passage::Reached((mean * spread).round() as u64));
+                }
+                if censor && matches!(case, Case::Well { .. }) {
+                    times.record(Passage::Censored);
+                }
+                times
+            })
+            .collect()
+    }
+
+    fn verdicts(cells: &[EscapeTimes], subject_starts: &str) -> Vec<Verdict> {
+        quick()
+            .findings(cells)
+            .unwrap()
+            .iter()
+            .filter(|f| f.subject.starts_with(subject_starts))
+            .map(|f| f.verdict)
+            .collect()
+    }
+
+    /// Arrhenius: supported when ln(mean steps) rises with ΔU/D by more than 5 standard errors
+    /// and no run was censored; a flat law or a censored run leaves it inconclusive.
+    #[test]
+    fn the_arrhenius_verdict_follows_its_stated_test() {
+        let e = quick();
+        let arrhenius = cells(&e, |r| 1000.0 * r.exp(), 50.0, false);
+        assert!(
+            verdicts(&arrhenius, "well")
+                .iter()
+                .all(|v| *v == Verdict::Supported)
+        );
+        let flat = cells(&e, |_| 1000.0, 50.0, false);
+        assert!(
+            verdicts(&flat, "well")
+                .iter()
+                .all(|v| *v == Verdict::Inconclusive)
+        );
+        let censored = cells(&e, |r| 1000.0 * r.exp(), 50.0, true);
+        assert!(
+            verdicts(&censored, "well")
+                .iter()
+                .all(|v| *v == Verdict::Inconclusive)
+        );
+    }
+
+    /// Saddle against well: supported only if the saddle is left faster (by 5 standard errors
+    /// each) at every noise level, refuted otherwise.
+    #[test]
+    fn the_saddle_against_well_verdict_follows_its_stated_test() {
+        let e = quick();
+        let faster = cells(&e, |r| 1000.0 * r.exp(), 50.0, false);
+        assert_eq!(verdicts(&faster, "saddle vs well"), [Verdict::Supported]);
+        let slower = cells(&e, |r| 1000.0 * r.exp(), 1e6, false);
+        assert_eq!(verdicts(&slower, "saddle vs well"), [Verdict::Refuted]);
+    }
+}
