@@ -81,6 +81,18 @@ pub struct ResultIdentity {
 }
 
 impl ResultIdentity {
+    /// The identity of a run of this build (its version and commit) with these settings.
+    pub fn of_this_build(scenario: &str, profile: &str, params: &toml::Table, seed: u64) -> Self {
+        ResultIdentity {
+            version: TOOL_VERSION.into(),
+            git_commit: git_commit().map(str::to_string),
+            scenario: scenario.to_string(),
+            profile: profile.to_string(),
+            params: serde_json::to_value(params).unwrap_or_default(),
+            seed,
+        }
+    }
+
     /// Refuses (unless `force`) when `dir` already holds results of `self.scenario` written by
     /// a run of another identity; names the first field that differs.
     pub fn check_replaceable(&self, dir: &Path, force: bool) -> Result<(), OutputError> {

@@ -167,14 +167,8 @@ impl ExperimentVisitor for MergeShards<'_> {
             })?;
             blocks.extend(file.blocks);
         }
-        let identity = ResultIdentity {
-            version: TOOL_VERSION.into(),
-            git_commit: output::git_commit().map(str::to_string),
-            scenario: spec.name.clone(),
-            profile: header.profile.clone(),
-            params: serde_json::to_value(&header.params).unwrap_or_default(),
-            seed: header.seed,
-        };
+        let identity =
+            ResultIdentity::of_this_build(&spec.name, &header.profile, &header.params, header.seed);
         let out = OutputDir::open(self.out, true)?;
         identity.check_replaceable(out.path(), self.force)?;
         let context = ManifestContext {

@@ -263,14 +263,12 @@ impl ExperimentVisitor for ScenarioRun<'_> {
 
 impl ScenarioRun<'_> {
     fn result_identity(&self, spec: &ScenarioSpec) -> ResultIdentity {
-        ResultIdentity {
-            version: TOOL_VERSION.into(),
-            git_commit: output::git_commit().map(str::to_string),
-            scenario: spec.name.clone(),
-            profile: self.request.profile.clone(),
-            params: serde_json::to_value(&self.params).unwrap_or_default(),
-            seed: self.request.seed,
-        }
+        ResultIdentity::of_this_build(
+            &spec.name,
+            &self.request.profile,
+            &self.params,
+            self.request.seed,
+        )
     }
 
     fn write_shard_file<A: mc::Accumulator>(
@@ -392,11 +390,13 @@ fn check_shard_replaceable(
     if force || !path.exists() {
         return Ok(());
     }
+    // A shard header records no commit: compare everything else.
     let same = read_shard_header(&path).is_ok_and(|(header, _)| {
-        header.version == identity.version
-            && header.profile == identity.profile
-            && header.seed == identity.seed
-            && serde_json::to_value(&header.params).ok().as_ref() == Some(&identity.params)
+        let existing = ResultIdentity {
+            version: header.version,
+            ..ResultIdentity::of_this_build(scenario, &header.profile, &header.params, header.seed)
+        };
+        existing == *identity
     });
     if same {
         Ok(())
