@@ -203,6 +203,26 @@ pub fn short(x: f64) -> String {
     }
 }
 
+/// `value +- se` with the error in two significant figures and the value to the same decimal
+/// place, so no error prints as `0.0000`; a missing or zero error is said in words.
+///
+/// ```
+/// use stuck::report::plus_minus;
+/// assert_eq!(plus_minus(0.103312, 0.000123), "0.10331 +- 0.00012");
+/// assert_eq!(plus_minus(-706.2, 0.21), "-706.20 +- 0.21");
+/// assert_eq!(plus_minus(1.5, 0.0), "1.5 (no error estimate)");
+/// ```
+pub fn plus_minus(value: f64, se: f64) -> String {
+    if !(se.is_finite() && se > 0.0) {
+        return format!("{} (no error estimate)", short(value));
+    }
+    if se >= 100.0 || value.abs() >= 1e7 {
+        return format!("{} +- {}", short(value), short(se));
+    }
+    let decimals = (1 - se.log10().floor() as i32).clamp(0, 15) as usize;
+    format!("{value:.decimals$} +- {se:.decimals$}")
+}
+
 /// `e^{ln_value}` written as a power of ten, for numbers beyond f64 (e.g. `10^-1193.2`).
 ///
 /// ```

@@ -10,6 +10,7 @@ mod committee;
 mod deep_linear;
 mod degenerate;
 pub mod escape_theory;
+mod field_reduction;
 mod hessian;
 mod objective;
 mod plateau;
@@ -21,6 +22,7 @@ mod wells;
 pub use committee::{MAX_UNITS as MAX_COMMITTEE_UNITS, SoftCommittee};
 pub use deep_linear::{DeepLinearNet, Initialisation, decoupled_gd_steps, saxe_learning_steps};
 pub use degenerate::{DegenerateLoss, DegenerateTerrain};
+pub use field_reduction::{FieldReduction, ReducedSample};
 pub use hessian::{
     CoinHessian, DenseWigner, ShiftedWishart, goe_2x2_positive_definite_probability,
     marchenko_pastur_cdf, negative_eigenvalue_count,
@@ -29,5 +31,7 @@ pub use objective::Objective;
 pub use plateau::Shelf;
 pub use saddles::{MAX_WIDTH, QuadraticSaddle, SaddleChain, TwoLayerLinear, random_start};
 pub use tridiagonal::{Inertia, TridiagonalEnsemble};
-pub use wall_splitting::{SplittingRun, SplittingWorkspace, WallSplitting, lowest_eigenvalue};
+pub use wall_splitting::{
+    SplittingRun, SplittingWorkspace, WallSplitting, count_below, lowest_eigenvalue,
+};
 pub use wells::{DoubleWell, kramers_time, mean_first_passage_time};

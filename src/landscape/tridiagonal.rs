@@ -139,6 +139,22 @@ impl TridiagonalEnsemble {
         self.diagonal_sd * rng.sample::<f64, _>(StandardNormal)
     }
 
+    /// Draws a matrix into `diagonal` (length n) and `offdiagonal_squared` (length n − 1,
+    /// `b_k²` for `k = 1..n−1`).
+    pub fn draw_into<R: Rng + ?Sized>(
+        &self,
+        diagonal: &mut [f64],
+        offdiagonal_squared: &mut [f64],
+        rng: &mut R,
+    ) {
+        for d in diagonal.iter_mut() {
+            *d = self.diagonal(rng);
+        }
+        for (k, b2) in offdiagonal_squared.iter_mut().enumerate() {
+            *b2 = self.offdiagonal_squared(k + 1, rng);
+        }
+    }
+
     /// Draws a matrix and counts its eigenvalues below `−shift`, with `ln |det(T + shift)|`.
     /// `None` if a pivot is not finite (counted as a divergence by callers).
     pub fn inertia<R: Rng + ?Sized>(&self, shift: f64, rng: &mut R) -> Option<Inertia> {

@@ -248,6 +248,28 @@ pub fn lowest_eigenvalue(diagonal: &[f64], offdiagonal_squared: &[f64]) -> f64 {
     0.5 * (low + high)
 }
 
+/// The number of eigenvalues below `x` of the symmetric tridiagonal matrix with the given
+/// diagonal and squared off-diagonal: the negative pivots of `T − x` (Sylvester's law of
+/// inertia; a pivot of magnitude below `f64::MIN_POSITIVE` is replaced by `−MIN_POSITIVE`, as
+/// in LAPACK's `dlaebz`).
+pub fn count_below(diagonal: &[f64], offdiagonal_squared: &[f64], x: f64) -> usize {
+    let mut count = 0;
+    let mut pivot = 1.0;
+    for (j, d) in diagonal.iter().enumerate() {
+        let coupling = if j > 0 {
+            offdiagonal_squared[j - 1] / pivot
+        } else {
+            0.0
+        };
+        pivot = d - x - coupling;
+        if pivot.abs() < f64::MIN_POSITIVE {
+            pivot = -f64::MIN_POSITIVE;
+        }
+        count += usize::from(pivot < 0.0);
+    }
+    count
+}
+
 /// Whether every eigenvalue exceeds `x`: the pivots of `T − x` are all positive (stops at
 /// the first that is not; a pivot of magnitude below `f64::MIN_POSITIVE` counts as
 /// negative, as in LAPACK's `dlaebz`).

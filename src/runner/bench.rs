@@ -267,8 +267,10 @@ fn amdahl(points: &[(f64, f64)]) -> Result<Option<(f64, Option<f64>)>, RunError>
     let x: Vec<Vec<f64>> = points.iter().map(|(p, _)| vec![1.0, 1.0 / p]).collect();
     let y: Vec<f64> = points.iter().map(|(_, s)| 1.0 / s).collect();
     let fit = weighted_least_squares(&x, &y, &vec![1.0; points.len()])?;
-    let se =
-        (fit.dof > 0).then(|| fit.standard_errors[0] * (fit.chi_square / fit.dof as f64).sqrt());
+    // Unit weights: the ordinary least-squares error is the unscaled one times √(χ²/dof),
+    // whether that is above or below 1.
+    let se = (fit.dof > 0)
+        .then(|| fit.standard_errors[0] / fit.misfit_scale * fit.reduced_chi_square().sqrt());
     Ok(Some((fit.coefficients[0], se)))
 }
 

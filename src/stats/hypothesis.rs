@@ -1,5 +1,5 @@
 //! Hypothesis tests: exact binomial, z, chi-square goodness of fit and homogeneity,
-//! Kolmogorov–Smirnov.
+//! Kolmogorov–Smirnov, and the consistency of independent estimates with their error bars.
 
 use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, Discrete, DiscreteCDF};
 
@@ -181,6 +181,50 @@ fn add_bin<const K: usize>(into: &mut ([f64; K], f64), bin: ([f64; K], f64)) {
         *acc += v;
     }
     into.1 += bin.1;
+}
+
+/// Whether K independent estimates of one quantity scatter as their reported standard
+/// errors say: Cochran's `Q = Σ wₖ (xₖ − x̄)²` with `wₖ = 1/seₖ²` and `x̄ = Σ wₖ xₖ / Σ wₖ` is
+/// χ² with K − 1 degrees of freedom when the errors are honest (W. G. Cochran, *Biometrics*
+/// 10, 101, 1954, doi:10.2307/3001666). Two-sided: a p-value near 0 from a large `Q` means
+/// error bars too small, from a small `Q` error bars too large. Estimates with a non-finite
+/// or non-positive error are an error.
+///
+/// ```
+/// use stuck::stats::error_bar_consistency;
+/// let t = error_bar_consistency(&[(1.0, 0.1), (1.1, 0.1), (0.95, 0.1)]).unwrap();
+/// assert!((t.statistic - 7.0 / 6.0).abs() < 1e-12);
+/// assert!(t.p_value > 0.5);
+/// ```
+pub fn error_bar_consistency(estimates: &[(f64, f64)]) -> Result<TestOutcome, StatsError> {
+    if estimates.len() < 2
+        || estimates
+            .iter()
+            .any(|&(x, se)| !(x.is_finite() && se > 0.0 && se.is_finite()))
+    {
+        return Err(StatsError::InvalidArgument(
+            "needs at least two finite estimates with positive finite standard errors".into(),
+        ));
+    }
+    let weights: Vec<f64> = estimates.iter().map(|(_, se)| se.powi(-2)).collect();
+    let total: f64 = weights.iter().sum();
+    let mean = estimates
+        .iter()
+        .zip(&weights)
+        .map(|((x, _), w)| w * x)
+        .sum::<f64>()
+        / total;
+    let statistic = estimates
+        .iter()
+        .zip(&weights)
+        .map(|((x, _), w)| w * (x - mean).powi(2))
+        .sum();
+    let law = ChiSquared::new((estimates.len() - 1) as f64)
+        .map_err(|e| StatsError::Distribution(e.to_string()))?;
+    Ok(TestOutcome {
+        statistic,
+        p_value: (2.0 * law.cdf(statistic).min(law.sf(statistic))).min(1.0),
+    })
 }
 
 fn chi_square_outcome(statistic: f64, dof: usize) -> Result<TestOutcome, StatsError> {

@@ -9,7 +9,7 @@ use crate::stats::{Proportion, StatsError, binomial_test, two_sided_z, z_test};
 pub struct CellEstimate {
     /// The cell.
     pub cell: Cell,
-    /// Samples (direct, importance) or runs (splitting) that entered the estimate.
+    /// Samples (direct, goe-reduction) or runs (splitting) that entered the estimate.
     pub samples: u64,
     /// Minima counted (direct, unweighted models only).
     pub minima: Option<u64>,

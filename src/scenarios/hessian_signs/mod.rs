@@ -41,7 +41,7 @@ crate::choice! {
     enum TailEnsemble {
         /// GOE, by splitting on the smallest eigenvalue.
         Goe = "goe",
-        /// The Gaussian field, by importance sampling.
+        /// The Gaussian field, by its exact reduction to a GOE of dimension n + 1.
         GaussianField = "gaussian-field",
     }
 }
@@ -85,6 +85,7 @@ impl Experiment for HessianSigns {
         let aspects = p.number_list("wishart_aspects", 0.0..=1e3, true)?;
         let shifts = p.number_list("wishart_shifts", -1e3..=1e3, false)?;
         let tail_ensembles = p.choices_of("tail_ensembles", TailEnsemble::ALL, true)?;
+        let variance_dims = p.integer_list("index_variance_dims", 1..=400)?;
         let tail_dims = p.integer_list("tail_dims", 1..=400)?;
         let tail_runs = p.integer("tail_runs", 2..=1_000_000)?;
         let field_samples = p.integer("tail_field_samples", 1..=1_000_000_000_000)?;
@@ -128,6 +129,11 @@ impl Experiment for HessianSigns {
                 for &n in &dims {
                     add(model, n, Method::Direct, count, chunk);
                 }
+                if model == Model::Goe && full_index {
+                    for &n in variance_dims.iter().filter(|n| !dims.contains(n)) {
+                        add(model, n, Method::Direct, count, chunk);
+                    }
+                }
             }
         }
         for &ensemble in &tail_ensembles {
@@ -137,7 +143,7 @@ impl Experiment for HessianSigns {
                     TailEnsemble::GaussianField => add(
                         Model::GaussianField,
                         n,
-                        Method::Importance,
+                        Method::GoeReduction,
                         field_samples,
                         chunk,
                     ),

@@ -6,7 +6,7 @@ use super::super::params::{ParamError, ParamReader};
 use crate::landscape::{MAX_COMMITTEE_UNITS, SoftCommittee};
 use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::optim::Passage;
-use crate::report::{DataTable, Datum, Finding, Plot, Verdict, short};
+use crate::report::{DataTable, Datum, Finding, Plot, Verdict, plus_minus, short};
 use crate::stats::{StatsError, weighted_least_squares};
 
 /// The generalisation error is checked every `N / CHECKS_PER_ALPHA` steps (rounded up): the
@@ -200,19 +200,13 @@ impl CommitteePart {
                 fit.coefficients[1],
                 fit.standard_errors[1],
             );
-            let residual: f64 = points
-                .iter()
-                .map(|p| ((p.1 - a - b * p.0) / p.2.max(1e-12)).powi(2))
-                .sum();
-            let dof = points.len().saturating_sub(2).max(1) as f64;
             (
                 format!(
-                    "eta * alpha_plateau = {} + ({} +- {}) ln N over {} cells (chi2/dof = {:.1}){}",
+                    "eta * alpha_plateau = {} + ({}) ln N over {} cells ({}){}",
                     short(a),
-                    short(b),
-                    short(se),
+                    plus_minus(b, se),
                     points.len(),
-                    residual / dof,
+                    fit.quality(),
                     if censored > 0 {
                         format!("; {censored} runs censored or diverged")
                     } else {

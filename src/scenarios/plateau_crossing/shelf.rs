@@ -7,7 +7,7 @@ use crate::choice::Choice;
 use crate::landscape::Shelf;
 use crate::mc::{CellKey, CellWork, Stop, StreamRng};
 use crate::optim::{MethodName, MethodSettings, Optimizer, OptimizerConfig, first_passage};
-use crate::report::{DataTable, Datum, Finding, Plot, Verdict, short};
+use crate::report::{DataTable, Datum, Finding, Plot, Verdict, plus_minus, short};
 use crate::stats::{StatsError, weighted_least_squares};
 
 /// Where runs start on the shelf, in units of its width (away from the entry edge).
@@ -293,7 +293,7 @@ impl ShelfPart {
             theory: "GD W/(eta g); momentum (1-beta) times fewer; Adam W/eta, independent of g".into(),
             measured: format!(
                 "d ln(steps)/d ln g: {}; up to {} GD steps; deterministic crossings within {:.1}% of the closed forms{}",
-                fits.iter().map(|(m, b, se)| format!("{m} {b:.3} +- {se:.3}")).collect::<Vec<_>>().join(", "),
+                fits.iter().map(|(m, b, se)| format!("{m} {}", plus_minus(*b, *se))).collect::<Vec<_>>().join(", "),
                 short(largest),
                 100.0 * worst,
                 if censored > 0 { format!("; {censored} runs censored") } else { String::new() }

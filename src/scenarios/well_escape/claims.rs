@@ -3,7 +3,7 @@
 use super::super::escape::EscapeTimes;
 use super::tables::{Prediction, finite_z};
 use super::{Case, Target, WellEscape};
-use crate::report::{Finding, Verdict, short};
+use crate::report::{Finding, Verdict, plus_minus, short};
 use crate::stats::{StatsError, weighted_least_squares};
 
 impl WellEscape {
@@ -65,7 +65,7 @@ impl WellEscape {
                 subject: format!("well d={dimension} tilt={tilt} to {}", if target == Target::Barrier { "barrier top" } else { "other well" }),
                 article: "a well is left only by many wrong steps in a row: exit time exponential in barrier/noise".into(),
                 theory: "Kramers/Arrhenius: ln T = dU/D + const (slope 1); exact MFPT by quadrature".into(),
-                measured: format!("slope of ln(mean steps) on dU/D: {slope:.3} +- {slope_se:.3}; smallest p vs exact MFPT {}; CV {} at the largest dU/D{}", short(worst), short(cv), if censored > 0 { format!("; {censored} runs censored") } else { String::new() }),
+                measured: format!("slope of ln(mean steps) on dU/D: {} ({}); smallest p vs exact MFPT {}; CV {} at the largest dU/D{}", plus_minus(slope, slope_se), fit.quality(), short(worst), short(cv), if censored > 0 { format!("; {censored} runs censored") } else { String::new() }),
                 verdict: if slope - 5.0 * slope_se > 0.0 && censored == 0 { Verdict::Supported } else { Verdict::Inconclusive },
                 test: format!("weighted LS fit of ln(mean steps) on dU/D: supported if the slope is positive by 5 standard errors; z tests of each mean against the exact mean first-passage time at the Bonferroni level {}", short(level)),
             });
