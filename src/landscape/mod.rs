@@ -9,6 +9,7 @@
 mod committee;
 mod deep_linear;
 mod degenerate;
+mod discrete_exit;
 pub mod escape_theory;
 mod field_reduction;
 mod hessian;
@@ -22,6 +23,7 @@ mod wells;
 pub use committee::{MAX_UNITS as MAX_COMMITTEE_UNITS, SoftCommittee};
 pub use deep_linear::{DeepLinearNet, Initialisation, decoupled_gd_steps, saxe_learning_steps};
 pub use degenerate::{DegenerateLoss, DegenerateTerrain};
+pub use discrete_exit::discrete_mean_exit_steps;
 pub use field_reduction::{FieldReduction, ReducedSample};
 pub use hessian::{
     CoinHessian, DenseWigner, ShiftedWishart, goe_2x2_positive_definite_probability,

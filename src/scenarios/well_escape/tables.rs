@@ -3,7 +3,9 @@
 
 use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::{Case, DISCRETE_MONITORING_SHIFT, SYMMETRIC_BARRIER, Target, WellEscape};
-use crate::landscape::{DoubleWell, kramers_time, mean_first_passage_time};
+use crate::landscape::{
+    DoubleWell, discrete_mean_exit_steps, kramers_time, mean_first_passage_time,
+};
 use crate::report::{DataTable, Datum, Report};
 use crate::stats::{StatsError, kolmogorov_p_value, z_test};
 
@@ -19,9 +21,20 @@ pub(super) fn finite_z(times: &EscapeTimes, mean: f64) -> Option<crate::stats::T
 
 /// Predicted mean escape steps of a cell.
 pub(super) struct Prediction {
+    /// The exact mean exit time of the discrete walk that noisy GD is
+    /// ([`discrete_mean_exit_steps`]); `None` where no exact 1-D reduction holds.
     pub(super) exact: Option<f64>,
+    /// The continuous-time mean first-passage time over η, level moved out by the
+    /// discrete-monitoring shift (an asymptotic reference, O(η) Euler bias): wells only.
+    pub(super) continuous: Option<f64>,
+    /// Kramers' law over η: wells only.
     pub(super) kramers: Option<f64>,
 }
+
+/// Stable directions of the saddle may be ignored in the exit `‖x‖ ≥ R` when their stationary
+/// spread `(d − 1)·η²σ²/(1 − (1 − η)²)` is below this fraction of `R²` (its effect on the
+/// mean exit is then below 0.1 step at η = 0.05).
+const STABLE_NOISE_ALLOWANCE: f64 = 0.01;
 
 impl WellEscape {
     /// The table, the findings and the Arrhenius plot (`Experiment::report`).
@@ -42,6 +55,7 @@ impl WellEscape {
                 &ESCAPE_COLUMNS[..],
                 &[
                     "exact_mean_steps",
+                    "continuous_mean_steps",
                     "kramers_mean_steps",
                     "z_vs_exact",
                     "ks_exponential_distance",
@@ -91,6 +105,7 @@ impl WellEscape {
                 self.exponentiality(times, prediction.exact.unwrap_or(times.steps.mean()));
             row.extend([
                 prediction.exact.into(),
+                prediction.continuous.into(),
                 prediction.kramers.into(),
                 z.into(),
                 ks_d.into(),
@@ -110,8 +125,15 @@ impl WellEscape {
         (2.0 * SYMMETRIC_BARRIER / (ratio * self.learning_rate)).sqrt()
     }
 
-    /// Exact MFPT (level moved out by the discrete-monitoring shift) and Kramers, in steps.
+    /// The exact mean exit of the discrete walk, the continuous-time MFPT and Kramers, in
+    /// steps. Wells: the walk `x ← x − η(U′(x) + σξ)` along x₁ (the other directions do not
+    /// enter the exit), absorbed at the level and, harmlessly, far to the left where
+    /// `U − U_min > 50 D`. Saddle: the unstable coordinate `u ← (1 + η)u − ησξ` leaving
+    /// `(−R, R)`, exact in d = 1 and used in d > 1 only while the stable directions' spread
+    /// is negligible (else no theory is printed).
     pub(super) fn prediction(&self, case: &Case) -> Prediction {
+        let eta = self.learning_rate;
+        let positive = |m: Option<f64>| m.filter(|m| m.is_finite() && *m > 0.0);
         match *case {
             Case::Well {
                 dimension,
@@ -121,33 +143,55 @@ impl WellEscape {
             } => {
                 let well = DoubleWell::new(dimension, tilt);
                 let sigma = self.sigma(ratio);
-                let diffusion = self.learning_rate * sigma * sigma / 2.0;
+                let diffusion = eta * sigma * sigma / 2.0;
                 let (start, barrier, other) = well.critical_points();
                 let level = if target == Target::Barrier {
                     barrier
                 } else {
                     other
                 };
-                let shift = DISCRETE_MONITORING_SHIFT * self.learning_rate * sigma;
-                let exact = mean_first_passage_time(&well, diffusion, start, level + shift)
-                    / self.learning_rate;
-                let kramers = kramers_time(&well, diffusion) / self.learning_rate
+                let reference = well.potential(start);
+                let mut left = start - 1.0;
+                while well.potential(left) - reference < 50.0 * diffusion {
+                    left -= 0.25;
+                }
+                let exact = discrete_mean_exit_steps(
+                    |x| x - eta * well.slope(x),
+                    eta * sigma,
+                    left,
+                    level,
+                    start,
+                );
+                let shift = DISCRETE_MONITORING_SHIFT * eta * sigma;
+                let continuous =
+                    mean_first_passage_time(&well, diffusion, start, level + shift) / eta;
+                let kramers = kramers_time(&well, diffusion) / eta
                     * if target == Target::Barrier { 0.5 } else { 1.0 };
                 Prediction {
-                    exact: Some(exact).filter(|m| m.is_finite() && *m > 0.0),
-                    kramers: Some(kramers).filter(|m| m.is_finite() && *m > 0.0),
+                    exact: positive(exact),
+                    continuous: positive(Some(continuous)),
+                    kramers: positive(Some(kramers)),
                 }
             }
-            Case::Saddle { ratio, .. } => {
-                let (mean, _) = crate::landscape::escape_theory::noisy_gd_steps(
-                    self.learning_rate,
-                    1.0,
-                    self.sigma(ratio),
-                    self.saddle_radius,
-                    1,
-                );
+            Case::Saddle { dimension, ratio } => {
+                let sigma = self.sigma(ratio);
+                let radius = self.saddle_radius;
+                let stable_spread =
+                    (dimension - 1) as f64 * (eta * sigma).powi(2) / (1.0 - (1.0 - eta).powi(2));
+                let exact = (stable_spread <= STABLE_NOISE_ALLOWANCE * radius * radius)
+                    .then(|| {
+                        discrete_mean_exit_steps(
+                            |u| (1.0 + eta) * u,
+                            eta * sigma,
+                            -radius,
+                            radius,
+                            0.0,
+                        )
+                    })
+                    .flatten();
                 Prediction {
-                    exact: Some(mean).filter(|m| m.is_finite() && *m > 0.0),
+                    exact: positive(exact),
+                    continuous: None,
                     kramers: None,
                 }
             }
