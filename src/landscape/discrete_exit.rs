@@ -14,7 +14,7 @@
 //! cut at the interval's ends is exact and the error is O(h²), removed by Richardson
 //! extrapolation from h = s/10 and s/20. The matrix `I − W` is an
 //! M-matrix (W is substochastic), so Gaussian elimination without pivoting is stable; the
-//! kernel is negligible beyond 9 s, so elimination runs inside the band.
+//! kernel is negligible beyond 7.5 s, so elimination runs inside the band.
 
 use statrs::function::erf::erfc;
 
@@ -23,8 +23,8 @@ use statrs::function::erf::erfc;
 /// extrapolated value is within 10⁻⁴ relative of the converged one, see the convergence test).
 const POINTS_PER_SD: f64 = 10.0;
 
-/// The kernel is cut at this many standard deviations (mass beyond: 2·10⁻¹⁹).
-const KERNEL_REACH: f64 = 9.0;
+/// The kernel is cut at this many standard deviations (mass beyond: 6·10⁻¹⁴).
+const KERNEL_REACH: f64 = 7.5;
 
 /// Largest grid accepted (the band solve costs about N·(band)² operations).
 const MAX_POINTS: usize = 200_000;
@@ -128,28 +128,30 @@ impl Grid {
             };
         }
         let mut weights = vec![0.0; end - first + 1];
+        // Φ and φ at each node once: adjacent segments share their ends.
+        let standardised = |k: usize| (self.node(k) - mean) / sd;
+        let alpha = standardised(first);
+        let (mut lower_tail, mut density) = (upper_tail(alpha), normal_density(alpha));
         for k in first..end {
-            let (a, b) = (self.node(k), self.node(k + 1));
-            let (alpha, beta) = ((a - mean) / sd, (b - mean) / sd);
-            let mass = normal_mass(alpha, beta);
-            let first_moment = sd * (normal_density(alpha) - normal_density(beta));
+            let beta = standardised(k + 1);
+            let (beta_tail, beta_density) = (upper_tail(beta), normal_density(beta));
+            // Φ(β) − Φ(α) = Q(α) − Q(β), Q the upper tail (accurate where both are small; for
+            // α, β < 0 both Q are near 1 and the difference loses at most 1e-16 absolute).
+            let mass = (lower_tail - beta_tail).max(0.0);
+            let first_moment = sd * (density - beta_density);
             // ∫ (y − a)/h N dy = (∫ (y − μ) N + (μ − a) ∫ N)/h goes to the right node.
-            let right = (first_moment + (mean - a) * mass) / self.h;
+            let right = (first_moment + (mean - self.node(k)) * mass) / self.h;
             weights[k - first] += mass - right;
             weights[k + 1 - first] += right;
+            (lower_tail, density) = (beta_tail, beta_density);
         }
         SparseRow { first, weights }
     }
 }
 
-/// `Φ(β) − Φ(α)` for `α ≤ β`, from the tail on the side where it is small (no cancellation).
-fn normal_mass(alpha: f64, beta: f64) -> f64 {
-    let sqrt2 = std::f64::consts::SQRT_2;
-    if alpha > 0.0 {
-        0.5 * (erfc(alpha / sqrt2) - erfc(beta / sqrt2))
-    } else {
-        0.5 * (erfc(-beta / sqrt2) - erfc(-alpha / sqrt2))
-    }
+/// The upper tail `Q(x) = 1 − Φ(x) = erfc(x/√2)/2`.
+fn upper_tail(x: f64) -> f64 {
+    0.5 * erfc(x / std::f64::consts::SQRT_2)
 }
 
 fn normal_density(x: f64) -> f64 {
@@ -157,20 +159,26 @@ fn normal_density(x: f64) -> f64 {
 }
 
 /// Solves `(I − W) m = 1` by banded Gaussian elimination without pivoting (stable for the
-/// M-matrix `I − W`); `None` if a pivot is not positive (the walk never leaves).
+/// M-matrix `I − W`); `None` if a pivot is not positive (the walk never leaves). Each row's
+/// last nonzero column is tracked (a skyline), so rows reached by a long drift, such as those
+/// next to a steep wall, do not widen the work on every other row.
 fn solve_m_matrix(rows: &[SparseRow], n: usize) -> Option<Vec<f64>> {
     // Band limits: below = max(i − first column), above = max(last column − i).
     let mut below = 0;
     let mut above = 0;
+    let mut last: Vec<usize> = (0..n).collect();
     for (i, r) in rows.iter().enumerate() {
         if r.weights.is_empty() {
             continue;
         }
+        let end = r.first + r.weights.len() - 1;
         below = below.max(i.saturating_sub(r.first));
-        above = above.max((r.first + r.weights.len() - 1).saturating_sub(i));
+        above = above.max(end.saturating_sub(i));
+        last[i] = last[i].max(end);
     }
     let width = below + above + 1;
-    // Row i holds columns i − below ..= i + above at offsets 0..width.
+    // Row i holds columns i − below ..= i + above at offsets 0..width; column j of row i is at
+    // i·width + below + j − i.
     let mut band = vec![0.0; n * width];
     for (i, r) in rows.iter().enumerate() {
         band[i * width + below] = 1.0;
@@ -185,24 +193,28 @@ fn solve_m_matrix(rows: &[SparseRow], n: usize) -> Option<Vec<f64>> {
         if pivot.is_nan() || pivot <= 0.0 {
             return None;
         }
+        let span = last[k] - k + 1;
+        let (head, tail) = band.split_at_mut((k + 1) * width);
+        let pivot_row = &head[k * width + below..k * width + below + span];
         for i in k + 1..n.min(k + below + 1) {
-            let factor = band[i * width + below + k - i] / pivot;
+            let row = &mut tail[(i - k - 1) * width..(i - k) * width];
+            let offset = below + k - i;
+            let factor = row[offset] / pivot;
             if factor == 0.0 {
                 continue;
             }
-            for j in k..n.min(k + above + 1) {
-                band[i * width + below + j - i] -= factor * band[k * width + below + j - k];
+            for (target, source) in row[offset..offset + span].iter_mut().zip(pivot_row) {
+                *target -= factor * source;
             }
             rhs[i] -= factor * rhs[k];
+            last[i] = last[i].max(last[k]);
         }
     }
     let mut m = vec![0.0; n];
     for k in (0..n).rev() {
-        let mut sum = rhs[k];
-        for j in k + 1..n.min(k + above + 1) {
-            sum -= band[k * width + below + j - k] * m[j];
-        }
-        m[k] = sum / band[k * width + below];
+        let row = &band[k * width + below..];
+        let sum: f64 = (k + 1..=last[k]).map(|j| row[j - k] * m[j]).sum();
+        m[k] = (rhs[k] - sum) / row[0];
     }
     Some(m)
 }

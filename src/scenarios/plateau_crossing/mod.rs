@@ -82,12 +82,13 @@ impl Experiment for PlateauCrossing {
         let [shelf, deep] = self.counts;
         let (shelf_cells, rest) = cells.split_at(shelf);
         let (deep_cells, committee_cells) = rest.split_at(deep);
-        let mut findings = self.shelf.findings(shelf_cells)?;
+        let shelf_theories = self.shelf.theories();
+        let mut findings = self.shelf.findings(shelf_cells, &shelf_theories)?;
         findings.extend(self.deep.findings(deep_cells)?);
         findings.extend(self.committee.findings(committee_cells)?);
         Ok(Report {
             tables: vec![
-                self.shelf.table(shelf_cells),
+                self.shelf.table(shelf_cells, &shelf_theories),
                 self.deep.table(deep_cells),
                 self.committee.table(committee_cells),
             ],
