@@ -46,6 +46,7 @@ impl SaddleEscape {
                     "theory_mean_steps",
                     "theory_sd_steps",
                     "theory_source",
+                    "decided_by",
                 ][..],
             ]
             .concat(),
@@ -71,6 +72,12 @@ impl SaddleEscape {
                 theory_mean.into(),
                 theory_sd.into(),
                 source.into(),
+                if Self::decided_analytically(case) {
+                    "analysis"
+                } else {
+                    "simulation"
+                }
+                .into(),
             ]);
             table.push(row);
         }
@@ -193,6 +200,13 @@ impl SaddleEscape {
                 ("perturbed GD".into(), pgd),
             ],
         }
+    }
+
+    /// Whether a cell's runs are decided by an argument rather than simulated: the network at
+    /// exactly W₁ = W₂ = 0, where every per-example gradient vanishes, so no GD or SGD run
+    /// can move (each run is recorded as censored without stepping).
+    pub(super) fn decided_analytically(case: &Case) -> bool {
+        matches!(case, Case::Net { init_scale, .. } if *init_scale == 0.0)
     }
 
     /// (mean, sd, source) of the closed form for a cell, where there is one.
