@@ -447,7 +447,7 @@ mod tests {
     #[test]
     fn decoupled_network_follows_the_scalar_recursion_exactly() {
         let mut rng = chunk_stream(4, "deep-linear", 0, 0);
-        for depth in [2, 3, 4] {
+        for depth in [2, 3, 4, 16] {
             let (s, u0, eta) = (1.5, 1e-3, 0.05);
             let level = s * s / 8.0;
             let net = DeepLinearNet::teacher(4, depth, s, 16, &mut rng);

@@ -51,7 +51,7 @@ pub struct DeepLinearPart {
 impl DeepLinearPart {
     /// Reads the `deep_*` parameters.
     pub fn from_params(p: &mut ParamReader) -> Result<Self, ParamError> {
-        let depths = p.integer_list("deep_depths", 2..=8)?;
+        let depths = p.integer_list("deep_depths", 2..=16)?;
         let scales = p.number_list("deep_scales", 0.0..=0.1, true)?;
         let singular_values = p.number_list("deep_singular_values", 0.0..=100.0, true)?;
         let rates = p.number_list("deep_learning_rates", 0.0..=1.0, true)?;
