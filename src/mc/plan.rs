@@ -46,6 +46,23 @@ pub struct CellWork {
 }
 
 impl CellWork {
+    /// The work of a cell whose key is derived from `key_text`, the canonical text of the
+    /// cell's own parameter values (so its streams do not depend on the rest of the grid).
+    ///
+    /// ```
+    /// use stuck::mc::{CellKey, CellWork};
+    /// let work = CellWork::keyed("well d=1 tilt=0.0", 1000, 100);
+    /// assert_eq!(work.key, CellKey::new("well d=1 tilt=0.0"));
+    /// assert_eq!(work.chunks(), 10);
+    /// ```
+    pub fn keyed(key_text: &str, replicates: u64, chunk: u64) -> Self {
+        CellWork {
+            replicates,
+            chunk,
+            key: CellKey::new(key_text),
+        }
+    }
+
     /// Number of chunks, ⌈replicates / chunk⌉.
     pub fn chunks(&self) -> u64 {
         self.replicates.div_ceil(self.chunk)

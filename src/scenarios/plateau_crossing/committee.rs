@@ -4,7 +4,7 @@
 use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
 use crate::landscape::{MAX_COMMITTEE_UNITS, SoftCommittee};
-use crate::mc::{CellKey, CellWork, Stop, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::optim::Passage;
 use crate::report::{DataTable, Datum, Finding, Plot, Verdict, plus_minus, short};
 use crate::stats::{StatsError, weighted_least_squares};
@@ -68,13 +68,16 @@ impl CommitteePart {
     pub fn work(&self) -> Vec<CellWork> {
         self.cells
             .iter()
-            .map(|c| CellWork {
-                replicates: self.replicates,
-                chunk: self.chunk,
-                key: CellKey::new(&format!(
-                    "committee units={} inputs={} eta={:?}",
-                    c.units, c.inputs, c.learning_rate
-                )),
+            .map(|c| {
+                let replicates = self.replicates;
+                CellWork::keyed(
+                    &format!(
+                        "committee units={} inputs={} eta={:?}",
+                        c.units, c.inputs, c.learning_rate
+                    ),
+                    replicates,
+                    self.chunk,
+                )
             })
             .collect()
     }

@@ -9,7 +9,7 @@ use crate::choice::Choice;
 use crate::landscape::{
     DeepLinearNet, Initialisation, Objective, decoupled_gd_steps, saxe_learning_steps,
 };
-use crate::mc::{CellKey, CellWork, Stop, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
 use crate::report::{DataTable, Datum, Finding, Plot, Verdict, short};
 use crate::stats::{StatsError, z_test};
@@ -109,22 +109,25 @@ impl DeepLinearPart {
     pub fn work(&self) -> Vec<CellWork> {
         self.cells
             .iter()
-            .map(|c| CellWork {
-                replicates: if c.deterministic() {
+            .map(|c| {
+                let replicates = if c.deterministic() {
                     1
                 } else {
                     self.replicates
-                },
-                chunk: self.chunk,
-                key: CellKey::new(&format!(
-                    "deep-linear depth={} scale={:?} s={:?} eta={:?} init={} batch={}",
-                    c.depth,
-                    c.scale,
-                    c.singular_value,
-                    c.learning_rate,
-                    c.init.name(),
-                    c.batch.map_or("full".to_string(), |b| b.to_string())
-                )),
+                };
+                CellWork::keyed(
+                    &format!(
+                        "deep-linear depth={} scale={:?} s={:?} eta={:?} init={} batch={}",
+                        c.depth,
+                        c.scale,
+                        c.singular_value,
+                        c.learning_rate,
+                        c.init.name(),
+                        c.batch.map_or("full".to_string(), |b| b.to_string())
+                    ),
+                    replicates,
+                    self.chunk,
+                )
             })
             .collect()
     }

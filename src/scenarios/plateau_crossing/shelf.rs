@@ -5,7 +5,7 @@ use super::super::escape::{ESCAPE_COLUMNS, EscapeTimes, escape_values};
 use super::super::params::{ParamError, ParamReader};
 use crate::choice::Choice;
 use crate::landscape::{Shelf, discrete_mean_exit_steps};
-use crate::mc::{CellKey, CellWork, Stop, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::optim::{MethodName, MethodSettings, Optimizer, OptimizerConfig, first_passage};
 use crate::report::{DataTable, Datum, Finding, Plot, Verdict, plus_minus, short};
 use crate::stats::{StatsError, weighted_least_squares};
@@ -93,17 +93,20 @@ impl ShelfPart {
     pub fn work(&self) -> Vec<CellWork> {
         self.cells
             .iter()
-            .map(|c| CellWork {
-                replicates: if c.method == MethodName::NoisyGd {
+            .map(|c| {
+                let replicates = if c.method == MethodName::NoisyGd {
                     self.replicates
                 } else {
                     1
-                },
-                chunk: self.chunk,
-                key: CellKey::new(&format!(
-                    "shelf width={:?} slope={:?} eta={:?} method={} sigma={:?} d={}",
-                    c.width, c.slope, c.learning_rate, c.method, c.sigma, c.dimension
-                )),
+                };
+                CellWork::keyed(
+                    &format!(
+                        "shelf width={:?} slope={:?} eta={:?} method={} sigma={:?} d={}",
+                        c.width, c.slope, c.learning_rate, c.method, c.sigma, c.dimension
+                    ),
+                    replicates,
+                    self.chunk,
+                )
             })
             .collect()
     }

@@ -122,8 +122,8 @@ impl SaddleEscape {
             })
             .collect();
         if chain_gd.len() >= 3 {
-            let (eta, gamma, stiffness, _) = self.chain;
-            let growth = theory::chain_growth(eta, gamma, stiffness);
+            let c = self.chain;
+            let growth = theory::chain_growth(c.learning_rate, c.gamma, c.stiffness);
             // Per-saddle exit time: the increment of the mean total between consecutive d.
             let usable: Vec<(usize, f64)> = chain_gd
                 .iter()

@@ -3,7 +3,7 @@
 use toml::Table;
 
 use super::super::params::{ParamError, ParamReader};
-use super::{Case, QuadraticCell, SaddleEscape};
+use super::{Case, ChainSettings, QuadraticCell, SaddleEscape};
 use crate::landscape::TwoLayerLinear;
 use crate::mc::chunk_stream;
 use crate::optim::MethodName;
@@ -18,7 +18,7 @@ fn check_combinations(
     dims: &[u64],
     negatives: &[u64],
     chain_dims: &[u64],
-    (eta, _, stiffness, _): (f64, f64, f64, f64),
+    chain: ChainSettings,
 ) -> Result<(), ParamError> {
     let largest = dims.iter().copied().max().unwrap_or(0);
     let smallest_k = negatives.iter().copied().min().unwrap_or(0);
@@ -31,6 +31,7 @@ fn check_combinations(
             got: format!("{negatives:?}"),
         });
     }
+    let (eta, stiffness) = (chain.learning_rate, chain.stiffness);
     if !chain_dims.is_empty() && eta * stiffness >= 1.0 {
         return Err(ParamError::Invalid {
             key: "chain_learning_rate".into(),
@@ -71,12 +72,12 @@ impl SaddleEscape {
         let net_learning_rate = p.number("net_learning_rate", 0.0..=1.0, true)?;
         let net_radius = p.number("net_radius", 0.0..=1e6, true)?;
         let chain_dims = p.integer_list("chain_dims", 1..=1000)?;
-        let chain = (
-            p.number("chain_learning_rate", 0.0..=0.5, true)?,
-            p.number("chain_gamma", 0.0..=10.0, true)?,
-            p.number("chain_stiffness", 0.0..=10.0, true)?,
-            p.number("chain_start", 0.0..=1e6, true)?,
-        );
+        let chain = ChainSettings {
+            learning_rate: p.number("chain_learning_rate", 0.0..=0.5, true)?,
+            gamma: p.number("chain_gamma", 0.0..=10.0, true)?,
+            stiffness: p.number("chain_stiffness", 0.0..=10.0, true)?,
+            start: p.number("chain_start", 0.0..=1e6, true)?,
+        };
         let chain_interval = p.integer("chain_perturbation_interval", 1..=1_000_000_000)?;
         let negatives = p.integer_list("negative_directions", 1..=10_000)?;
         let radii = p.number_list("quadratic_radii", 0.0..=1e6, true)?;

@@ -15,7 +15,7 @@ use super::escape::EscapeTimes;
 use super::params::ParamError;
 use crate::landscape::TwoLayerLinear;
 use crate::landscape::escape_theory as theory;
-use crate::mc::{CellKey, CellWork, Stop, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::optim::MethodName;
 use crate::report::Report;
 use crate::stats::StatsError;
@@ -49,7 +49,7 @@ enum Case {
 }
 
 impl Case {
-    /// The canonical text of the cell's parameters, from which its [`CellKey`] (and so its
+    /// The canonical text of the cell's parameters, from which its [`crate::mc::CellKey`] (and so its
     /// random streams) derive.
     fn key_text(&self) -> String {
         match *self {
@@ -69,6 +69,19 @@ impl Case {
     }
 }
 
+/// The chain-of-saddles settings shared by its cells.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ChainSettings {
+    /// GD learning rate η.
+    learning_rate: f64,
+    /// Unstable curvature γ of each saddle (Hessian eigenvalue −2γ).
+    gamma: f64,
+    /// Stable curvature L (Hessian eigenvalue +2L).
+    stiffness: f64,
+    /// Initial distance δ from the first saddle.
+    start: f64,
+}
+
 /// The resolved scenario.
 pub struct SaddleEscape {
     cells: Vec<Case>,
@@ -81,7 +94,7 @@ pub struct SaddleEscape {
     net: TwoLayerLinear,
     net_learning_rate: f64,
     net_radius: f64,
-    chain: (f64, f64, f64, f64),
+    chain: ChainSettings,
     chain_interval: u64,
 }
 
@@ -96,11 +109,7 @@ impl Experiment for SaddleEscape {
     fn work(&self) -> Vec<CellWork> {
         self.cells
             .iter()
-            .map(|case| CellWork {
-                replicates: self.replicates,
-                chunk: self.chunk,
-                key: CellKey::new(&case.key_text()),
-            })
+            .map(|case| CellWork::keyed(&case.key_text(), self.replicates, self.chunk))
             .collect()
     }
 

@@ -3,7 +3,7 @@
 use rand::RngExt;
 
 use super::super::escape::EscapeTimes;
-use super::{Case, SaddleEscape};
+use super::{Case, ChainSettings, SaddleEscape};
 use crate::landscape::{Objective, QuadraticSaddle, SaddleChain, random_start};
 use crate::mc::{Stop, StreamRng};
 use crate::optim::{
@@ -84,7 +84,12 @@ impl SaddleEscape {
                 perturbed,
                 dimension,
             } => {
-                let (learning_rate, gamma, stiffness, start) = self.chain;
+                let ChainSettings {
+                    learning_rate,
+                    gamma,
+                    stiffness,
+                    start,
+                } = self.chain;
                 let chain = SaddleChain::new(dimension, gamma, stiffness, self.radius);
                 let method = if perturbed {
                     MethodSettings {

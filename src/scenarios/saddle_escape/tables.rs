@@ -154,11 +154,11 @@ impl SaddleEscape {
                 case: "chain",
                 method: if perturbed { "perturbed-gd" } else { "gd" },
                 dimension,
-                learning_rate: self.chain.0,
-                curvature: Some(2.0 * self.chain.1),
+                learning_rate: self.chain.learning_rate,
+                curvature: Some(2.0 * self.chain.gamma),
                 noise: None,
                 batch: None,
-                init_scale: Some(self.chain.3),
+                init_scale: Some(self.chain.start),
                 radius: self.radius,
                 negative: Some(1),
             },
@@ -225,10 +225,10 @@ impl SaddleEscape {
                 perturbed: false,
                 dimension,
             } => {
-                let (eta, gamma, stiffness, start) = self.chain;
-                let chain = SaddleChain::new(dimension, gamma, stiffness, self.radius);
+                let c = self.chain;
+                let chain = SaddleChain::new(dimension, c.gamma, c.stiffness, self.radius);
                 (
-                    chain.gd_exit_time_log_space(&vec![start * 0.75; dimension], eta),
+                    chain.gd_exit_time_log_space(&vec![c.start * 0.75; dimension], c.learning_rate),
                     None,
                     "log-space GD from |x_j| = 0.75 delta (Du et al. 2017)",
                 )

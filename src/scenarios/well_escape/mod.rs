@@ -14,7 +14,7 @@ use toml::Table;
 use super::Experiment;
 use super::escape::EscapeTimes;
 use super::params::ParamError;
-use crate::mc::{CellKey, CellWork, Stop, StreamRng};
+use crate::mc::{CellWork, Stop, StreamRng};
 use crate::report::Report;
 use crate::stats::StatsError;
 
@@ -60,6 +60,29 @@ enum Case {
     Saddle { dimension: usize, ratio: f64 },
 }
 
+impl Case {
+    /// The canonical text of the cell's parameters, from which its [`crate::mc::CellKey`] (and so its
+    /// random streams) derive.
+    fn key_text(&self) -> String {
+        match *self {
+            Case::Well {
+                dimension,
+                tilt,
+                ratio,
+                target,
+            } => format!(
+                "well d={dimension} tilt={tilt:?} ratio={ratio:?} target={}",
+                if target == Target::Barrier {
+                    "barrier-top"
+                } else {
+                    "other-well"
+                }
+            ),
+            Case::Saddle { dimension, ratio } => format!("saddle d={dimension} ratio={ratio:?}"),
+        }
+    }
+}
+
 /// The resolved scenario.
 pub struct WellEscape {
     cells: Vec<Case>,
@@ -82,28 +105,7 @@ impl Experiment for WellEscape {
     fn work(&self) -> Vec<CellWork> {
         self.cells
             .iter()
-            .map(|case| CellWork {
-                replicates: self.replicates,
-                chunk: self.chunk,
-                key: CellKey::new(&match *case {
-                    Case::Well {
-                        dimension,
-                        tilt,
-                        ratio,
-                        target,
-                    } => format!(
-                        "well d={dimension} tilt={tilt:?} ratio={ratio:?} target={}",
-                        if target == Target::Barrier {
-                            "barrier-top"
-                        } else {
-                            "other-well"
-                        }
-                    ),
-                    Case::Saddle { dimension, ratio } => {
-                        format!("saddle d={dimension} ratio={ratio:?}")
-                    }
-                }),
-            })
+            .map(|case| CellWork::keyed(&case.key_text(), self.replicates, self.chunk))
             .collect()
     }
 
