@@ -35,6 +35,7 @@ pub mod choice;
 pub mod cli;
 pub mod landscape;
 pub mod mc;
+pub mod nets;
 pub mod optim;
 pub mod output;
 pub mod report;

@@ -1,0 +1,57 @@
+//! Criterion benches of the network layer on the full UCI digits (1797 examples): one
+//! Hessian-vector product of a 64-16-10 tanh network (R-operator), and the dense Hessian of a
+//! 64-40-10 network (3010 parameters, 3010 products on the rayon pool) with its eigenvalues.
+//! Run with `cargo bench --bench nets`; `scripts/jax_hessian_peer.py` does the same with JAX.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use stuck::mc::chunk_stream;
+use stuck::nets::{Activation, Dataset, Loss, Mlp, Spectrum, dense_hessian};
+
+fn full_digits() -> Dataset {
+    let digits = Dataset::digits();
+    digits.split(0.0, &mut chunk_stream(1, "bench", 0, 0)).train
+}
+
+fn hessian_vector_product(c: &mut Criterion) {
+    let data = full_digits();
+    let net = Mlp::new(&[64, 16, 10], Activation::Tanh, Loss::CrossEntropy, 0.0);
+    let mut rng = chunk_stream(2, "bench", 0, 0);
+    let theta = net.initialise(1.0, &mut rng);
+    let v = net.initialise(1.0, &mut rng);
+    let mut ws = net.workspace(data.examples());
+    let mut g = vec![0.0; net.parameters()];
+    net.loss_and_gradient(&theta, &data, &mut ws, &mut g);
+    let mut hv = vec![0.0; net.parameters()];
+    c.bench_function("hvp_64_16_10_digits", |b| {
+        b.iter(|| {
+            net.hessian_vector(&theta, &data, &mut ws, &v, &mut hv);
+            black_box(hv[0])
+        })
+    });
+    c.bench_function("gradient_64_16_10_digits", |b| {
+        b.iter(|| black_box(net.loss_and_gradient(&theta, &data, &mut ws, &mut g)))
+    });
+}
+
+fn dense_hessian_and_spectrum(c: &mut Criterion) {
+    let data = full_digits();
+    let mut group = c.benchmark_group("dense_hessian_digits");
+    group.sample_size(10);
+    for hidden in [16usize, 40] {
+        let net = Mlp::new(&[64, hidden, 10], Activation::Tanh, Loss::CrossEntropy, 0.0);
+        let theta = net.initialise(1.0, &mut chunk_stream(3, "bench", 0, 0));
+        let p = net.parameters();
+        group.bench_function(format!("hessian_p{p}"), |b| {
+            b.iter(|| black_box(dense_hessian(&net, &theta, &data)))
+        });
+        let h = dense_hessian(&net, &theta, &data);
+        group.bench_function(format!("eigenvalues_p{p}"), |b| {
+            b.iter(|| black_box(Spectrum::of(&h, p).map(|s| s.min())))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, hessian_vector_product, dense_hessian_and_spectrum);
+criterion_main!(benches);

@@ -1,0 +1,77 @@
+//! The dense Hessian of a network's loss from P Hessian-vector products, and its spectrum.
+
+use faer::{Mat, Side};
+use rayon::prelude::*;
+
+use super::data::Dataset;
+use super::mlp::Mlp;
+
+/// The Hessian at `theta`, column j = `H e_j` by the R-operator, symmetrised as `(H + Hᵀ)/2`
+/// (the two halves agree to rounding; the test bounds their difference). Columns are
+/// computed in parallel on the current rayon pool, each worker with its own workspace;
+/// every column is a deterministic function of `theta`, so the result does not depend on the
+/// number of threads. Returned column-major, `P × P`.
+pub fn dense_hessian(net: &Mlp, theta: &[f64], data: &Dataset) -> Vec<f64> {
+    let p = net.parameters();
+    let mut hessian = vec![0.0; p * p];
+    hessian.par_chunks_mut(p).enumerate().for_each_init(
+        || {
+            let mut ws = net.workspace(data.examples());
+            let mut gradient = vec![0.0; p];
+            net.loss_and_gradient(theta, data, &mut ws, &mut gradient);
+            (ws, vec![0.0; p])
+        },
+        |(ws, unit), (j, column)| {
+            unit[j] = 1.0;
+            net.hessian_vector(theta, data, ws, unit, column);
+            unit[j] = 0.0;
+        },
+    );
+    for j in 0..p {
+        for i in 0..j {
+            let mean = 0.5 * (hessian[i + j * p] + hessian[j + i * p]);
+            hessian[i + j * p] = mean;
+            hessian[j + i * p] = mean;
+        }
+    }
+    hessian
+}
+
+/// Eigenvalues of a symmetric matrix, ascending, and what is read off them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spectrum {
+    /// Eigenvalues in ascending order.
+    pub eigenvalues: Vec<f64>,
+}
+
+impl Spectrum {
+    /// The spectrum of the column-major symmetric `n × n` matrix `m` (faer's self-adjoint
+    /// eigenvalue solver on the lower triangle); `None` if it does not converge.
+    ///
+    /// ```
+    /// use stuck::nets::Spectrum;
+    /// let s = Spectrum::of(&[2.0, 1.0, 1.0, 2.0], 2).unwrap();
+    /// assert!((s.eigenvalues[0] - 1.0).abs() < 1e-12 && (s.eigenvalues[1] - 3.0).abs() < 1e-12);
+    /// ```
+    pub fn of(m: &[f64], n: usize) -> Option<Self> {
+        let matrix = Mat::from_fn(n, n, |i, j| m[i + j * n]);
+        let mut eigenvalues = matrix.self_adjoint_eigenvalues(Side::Lower).ok()?;
+        eigenvalues.sort_by(f64::total_cmp);
+        Some(Spectrum { eigenvalues })
+    }
+
+    /// The smallest eigenvalue.
+    pub fn min(&self) -> f64 {
+        self.eigenvalues.first().copied().unwrap_or(f64::NAN)
+    }
+
+    /// The largest eigenvalue.
+    pub fn max(&self) -> f64 {
+        self.eigenvalues.last().copied().unwrap_or(f64::NAN)
+    }
+
+    /// The index at threshold τ: the number of eigenvalues below `−τ`.
+    pub fn index(&self, tau: f64) -> usize {
+        self.eigenvalues.partition_point(|&l| l < -tau)
+    }
+}
