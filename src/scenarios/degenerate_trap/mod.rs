@@ -410,4 +410,60 @@ mod tests {
             "arrives; 5 of 6 runs diverged"
         );
     }
+
+    /// Synthetic runs: GD censored (never arrives) or arriving in 100 steps on the half trap
+    /// and the cubic, arriving on the quartic; the other methods arrive unless `others_fail`.
+    fn runs(trap: &DegenerateTrap, gd_arrives: bool, others_fail: bool) -> Vec<TrapRuns> {
+        trap.cells
+            .iter()
+            .map(|(terrain, method, _)| {
+                let mut r = TrapRuns::default();
+                let arrives = match (method, terrain) {
+                    (MethodName::Gd, Terrain::Quartic) => true,
+                    (MethodName::Gd, _) => gd_arrives,
+                    _ => !others_fail,
+                };
+                for _ in 0..4 {
+                    r.times.record(if arrives {
+                        Passage::Reached(100)
+                    } else {
+                        Passage::Censored
+                    });
+                }
+                r
+            })
+            .collect()
+    }
+
+    fn verdicts(trap: &DegenerateTrap, cells: &[TrapRuns]) -> Vec<(String, Verdict)> {
+        trap.findings(cells)
+            .into_iter()
+            .map(|f| (f.subject, f.verdict))
+            .collect()
+    }
+
+    /// "GD never covers the last metre": with the correction when GD never arrives but the
+    /// other methods do; supported when nothing arrives; refuted when GD arrives. The
+    /// quartic, where GD crawls, is supported with correction whenever GD arrives.
+    #[test]
+    fn the_trap_verdicts_follow_their_stated_test() {
+        let trap = quick();
+        for (gd_arrives, others_fail, expected) in [
+            (false, false, Verdict::SupportedWithCorrection),
+            (false, true, Verdict::Supported),
+            (true, false, Verdict::Refuted),
+        ] {
+            for (subject, verdict) in verdicts(&trap, &runs(&trap, gd_arrives, others_fail)) {
+                let want = if subject == Terrain::Quartic.name() {
+                    Verdict::SupportedWithCorrection
+                } else {
+                    expected
+                };
+                assert_eq!(
+                    verdict, want,
+                    "{subject}: gd {gd_arrives}, others fail {others_fail}"
+                );
+            }
+        }
+    }
 }

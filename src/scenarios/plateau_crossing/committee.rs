@@ -32,6 +32,15 @@ pub struct CommitteePart {
 }
 
 impl CommitteePart {
+    /// Test support: (N, η) of every cell.
+    #[cfg(test)]
+    pub fn cells_for_test(&self) -> Vec<(usize, f64)> {
+        self.cells
+            .iter()
+            .map(|c| (c.inputs, c.learning_rate))
+            .collect()
+    }
+
     /// Reads the `committee_*` parameters.
     pub fn from_params(p: &mut ParamReader) -> Result<Self, ParamError> {
         let units = p.integer_list("committee_units", 1..=MAX_COMMITTEE_UNITS as u64)?;

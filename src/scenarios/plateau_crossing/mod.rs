@@ -101,3 +101,72 @@ impl Experiment for PlateauCrossing {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::Passage;
+    use crate::report::{Finding, Verdict};
+    use crate::scenarios::spec::ScenarioSpec;
+
+    fn quick() -> PlateauCrossing {
+        let spec = ScenarioSpec::parse(PlateauCrossing::SPEC, "plateau-crossing.toml").unwrap();
+        PlateauCrossing::from_params(&spec.profile("quick").unwrap()).unwrap()
+    }
+
+    /// Two runs per cell, `steps(cell) ± 1`.
+    fn times(count: usize, steps: impl Fn(usize) -> f64) -> Vec<EscapeTimes> {
+        (0..count)
+            .map(|i| {
+                let mut t = EscapeTimes::default();
+                let m = steps(i).round() as u64;
+                t.record(Passage::Reached(m + 1));
+                t.record(Passage::Reached(m - 1));
+                t
+            })
+            .collect()
+    }
+
+    fn verdict(findings: &[Finding], subject: &str) -> Verdict {
+        findings
+            .iter()
+            .find(|f| f.subject.starts_with(subject))
+            .map(|f| f.verdict)
+            .unwrap_or_else(|| panic!("no finding {subject}"))
+    }
+
+    /// The shelf: supported when GD's steps scale as 1/g (exponent within 0.05 of −1), not
+    /// when they scale as g^(−1/2) (the fit's exponent is then −0.5).
+    #[test]
+    fn the_shelf_verdict_follows_its_stated_test() {
+        let experiment = quick();
+        let cells = &experiment.shelf;
+        let theories = cells.theories();
+        let exact = times(theories.len(), |i| cells.crossing_for_test(i, -1.0));
+        let f = cells.findings(&exact, &theories).unwrap();
+        assert_eq!(verdict(&f, "synthetic shelf"), Verdict::Supported);
+        let shallow = times(theories.len(), |i| cells.crossing_for_test(i, -0.5));
+        let f = cells.findings(&shallow, &theories).unwrap();
+        assert_eq!(verdict(&f, "synthetic shelf"), Verdict::Inconclusive);
+    }
+
+    /// The committee: supported when η·ᾱ grows with ln N (slope 9 per unit ln N, as
+    /// measured), inconclusive when it does not depend on N.
+    #[test]
+    fn the_committee_verdict_follows_its_stated_test() {
+        let experiment = quick();
+        let part = &experiment.committee;
+        let growing = times(part.cells_for_test().len(), |i| {
+            let (n, eta) = part.cells_for_test()[i];
+            (30.0 + 9.0 * (n as f64).ln()) / eta * n as f64
+        });
+        let f = part.findings(&growing).unwrap();
+        assert_eq!(verdict(&f, "soft committee"), Verdict::Supported);
+        let flat = times(part.cells_for_test().len(), |i| {
+            let (n, eta) = part.cells_for_test()[i];
+            1000.0 / eta * n as f64
+        });
+        let f = part.findings(&flat).unwrap();
+        assert_eq!(verdict(&f, "soft committee"), Verdict::Inconclusive);
+    }
+}

@@ -141,6 +141,14 @@ impl ShelfPart {
             .collect()
     }
 
+    /// Test support: a crossing time `W/(η g^{−exponent})` for cell `i` (exponent −1 is the
+    /// closed form's scaling).
+    #[cfg(test)]
+    pub fn crossing_for_test(&self, i: usize, exponent: f64) -> f64 {
+        let c = self.cells[i];
+        100.0 * c.width / c.learning_rate * c.slope.powf(exponent)
+    }
+
     /// Crosses the shelf `replicates` times.
     pub fn simulate(
         &self,
