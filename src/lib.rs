@@ -15,6 +15,8 @@
 //! - [`landscape`]: what is sampled or optimised (Hessian ensembles, saddles, wells, plateaus,
 //!   degenerate terrains, small models) with exact derivatives and closed forms.
 //! - [`optim`]: GD, SGD on minibatches, noisy and perturbed GD, momentum, Adam, clipping.
+//! - [`nets`]: real data sets compiled in, fully connected networks with exact gradients,
+//!   Hessian-vector products, dense Hessians and spectra.
 //! - [`scenarios`]: one module per claim-scenario, their parameter specs, and the registry.
 //! - [`report`]: what a scenario hands back — tidy tables, plots to draw, verdicts.
 //! - [`output`]: CSV, JSON manifest, shard files, plots, the output folder and its lock, the
@@ -28,7 +30,7 @@
 //! Dependencies point one way: `cli → runner → (scenarios, output)`,
 //! `scenarios → (optim, landscape, stats, mc, report)`, `optim → (landscape, mc)`,
 //! `output → (report, mc)`; nothing below `runner` depends on `runner` or `cli`, and
-//! `mc`, `stats` and `landscape` depend on no scenario.
+//! `nets → (mc)`; `mc`, `stats`, `landscape` and `nets` depend on no scenario.
 
 pub mod atomic_file;
 pub mod choice;
