@@ -30,7 +30,7 @@
 //! Dependencies point one way: `cli → runner → (scenarios, output)`,
 //! `scenarios → (optim, landscape, stats, mc, report)`, `optim → (landscape, mc)`,
 //! `output → (report, mc)`; nothing below `runner` depends on `runner` or `cli`, and
-//! `nets → (mc)`; `mc`, `stats`, `landscape` and `nets` depend on no scenario.
+//! `nets → (optim, landscape, mc)`; `mc`, `stats`, `landscape` and `nets` depend on no scenario.
 
 pub mod atomic_file;
 pub mod choice;

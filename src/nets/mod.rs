@@ -5,12 +5,15 @@
 //! [`Dataset`] loads the data compiled into the binary; [`Mlp`] computes the loss, its
 //! gradient by backpropagation and Hessian-vector products by Pearlmutter's R-operator as
 //! batched matrix products; [`dense_hessian`] assembles the Hessian from P such products and
-//! [`Spectrum`] reads its eigenvalues (faer) and index.
+//! [`Spectrum`] reads its eigenvalues (faer) and index; [`train`] trains with the suite's
+//! optimizers and records where training looks converged.
 
 mod data;
 mod hessian;
 mod mlp;
+mod train;
 
 pub use data::{Dataset, Split};
 pub use hessian::{Spectrum, dense_hessian};
 pub use mlp::{Activation, LayerSlices, Loss, Mlp, Workspace};
+pub use train::{EpochRecord, NetObjective, Plateau, Schedule, TrainingRun, train};

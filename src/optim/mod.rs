@@ -185,6 +185,17 @@ impl Optimizer {
         }
     }
 
+    /// Changes the learning rate, keeping momentum, Adam moments and the epoch (a learning-rate
+    /// drop in a schedule).
+    pub fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.config.learning_rate = learning_rate;
+    }
+
+    /// The current learning rate.
+    pub fn learning_rate(&self) -> f64 {
+        self.config.learning_rate
+    }
+
     /// Forgets momentum, Adam moments, the step count and the epoch.
     pub fn reset(&mut self) {
         self.first_moment.iter_mut().for_each(|v| *v = 0.0);
