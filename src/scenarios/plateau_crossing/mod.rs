@@ -169,4 +169,21 @@ mod tests {
         let f = part.findings(&flat).unwrap();
         assert_eq!(verdict(&f, "soft committee"), Verdict::Inconclusive);
     }
+
+    /// Saxe et al.'s depth sweep needs depths past 8: 16 is accepted, 17 refused.
+    #[test]
+    fn deep_depths_reach_sixteen() {
+        let spec = ScenarioSpec::parse(PlateauCrossing::SPEC, "plateau-crossing.toml").unwrap();
+        let with_depth = |d: i64| {
+            let mut table = spec.profile("quick").unwrap();
+            table.insert(
+                "deep_depths".into(),
+                toml::Value::Array(vec![toml::Value::Integer(d)]),
+            );
+            PlateauCrossing::from_params(&table)
+        };
+        assert!(with_depth(16).is_ok());
+        let error = with_depth(17).err().unwrap().to_string();
+        assert!(error.contains("2..=16"), "{error}");
+    }
 }
