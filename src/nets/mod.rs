@@ -8,11 +8,13 @@
 //! [`Spectrum`] reads its eigenvalues (faer) and index; [`train`] trains with the suite's
 //! optimizers and records where training looks converged.
 
+mod audit;
 mod data;
 mod hessian;
 mod mlp;
 mod train;
 
+pub use audit::{CurvatureAudit, GradientShares, LayerGradient, audit_curvature, layer_gradients};
 pub use data::{Dataset, Split};
 pub use hessian::{Spectrum, dense_hessian};
 pub use mlp::{Activation, LayerSlices, Loss, Mlp, Workspace};
