@@ -185,6 +185,29 @@ pub struct Report {
     pub plots: Vec<Plot>,
 }
 
+/// The verdict of the first finding whose subject starts with `subject`, if any (findings
+/// are looked up by subject in tests and by callers that read one claim).
+///
+/// ```
+/// use stuck::report::{Finding, Verdict, verdict_of};
+/// let f = Finding {
+///     claim: "C1".into(),
+///     subject: "goe tail".into(),
+///     article: String::new(),
+///     theory: String::new(),
+///     measured: String::new(),
+///     verdict: Verdict::Supported,
+///     test: String::new(),
+/// };
+/// assert_eq!(verdict_of(&[f], "goe"), Some(Verdict::Supported));
+/// ```
+pub fn verdict_of(findings: &[Finding], subject: &str) -> Option<Verdict> {
+    findings
+        .iter()
+        .find(|f| f.subject.starts_with(subject))
+        .map(|f| f.verdict)
+}
+
 /// A number in 3 significant figures, scientific when far from 1, for findings.
 ///
 /// ```

@@ -235,10 +235,7 @@ mod tests {
     }
 
     fn verdict_of(findings: &[Finding], subject: &str) -> Verdict {
-        findings
-            .iter()
-            .find(|f| f.subject.starts_with(subject))
-            .map(|f| f.verdict)
+        crate::report::verdict_of(findings, subject)
             .unwrap_or_else(|| panic!("no finding {subject}"))
     }
 
