@@ -181,7 +181,6 @@ impl Mlp {
             ra: per_layer(&|l| l.outputs),
             rdelta: per_layer(&|l| l.outputs),
             scratch: per_layer(&|l| l.inputs),
-            loss: f64::NAN,
         }
     }
 
@@ -229,25 +228,24 @@ impl Mlp {
                 }
             }
         }
-        let decay: f64 = self
-            .layers
-            .iter()
-            .map(|l| theta[l.weights.clone()].iter().map(|w| w * w).sum::<f64>())
-            .sum();
-        ws.loss = loss + 0.5 * self.weight_decay * decay;
-        ws.loss
+        loss + self.weight_penalty(theta)
     }
 
     /// The loss alone (a forward pass).
     pub fn loss(&self, theta: &[f64], data: &Dataset, ws: &mut Workspace) -> f64 {
         self.forward(theta, data, ws);
         let loss = self.output_delta(data, ws);
-        let decay: f64 = self
+        loss + self.weight_penalty(theta)
+    }
+
+    /// `(λ/2) Σ_l ‖W_l‖²`.
+    fn weight_penalty(&self, theta: &[f64]) -> f64 {
+        let squares: f64 = self
             .layers
             .iter()
             .map(|l| theta[l.weights.clone()].iter().map(|w| w * w).sum::<f64>())
             .sum();
-        loss + 0.5 * self.weight_decay * decay
+        0.5 * self.weight_decay * squares
     }
 
     /// Fraction of examples whose largest output is their label (after a forward pass).
@@ -462,7 +460,6 @@ pub struct Workspace {
     ra: Vec<Vec<f64>>,
     rdelta: Vec<Vec<f64>>,
     scratch: Vec<Vec<f64>>,
-    loss: f64,
 }
 
 fn view(data: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {

@@ -594,7 +594,7 @@ fn dense_versus_tridiagonal(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenarios::hessian_signs::estimates::IndexMoments;
+    use crate::scenarios::hessian_signs::estimates::{IndexMoments, blank};
     use crate::scenarios::hessian_signs::model::{Cell, Estimators};
 
     fn experiment() -> HessianSigns {
@@ -618,19 +618,10 @@ mod tests {
     /// A rare-event cell with the given `ln P` and standard error.
     fn tail_cell(model: Model, method: Method, n: u64, ln_p: f64, ln_se: f64) -> CellEstimate {
         CellEstimate {
-            cell: Cell { model, n, method },
             samples: 1000,
-            minima: None,
-            diverged: 0,
             ln_p,
             ln_se,
-            bounds: (f64::NAN, f64::NAN),
-            wilson: None,
-            index: None,
-            index_law: Vec::new(),
-            runs: None,
-            p_value: 1.0,
-            verdict: Verdict::Inconclusive,
+            ..blank(&Cell { model, n, method })
         }
     }
 

@@ -99,7 +99,7 @@ pub fn cell_verdict(p_value: f64, ln_p: f64, article_ln_p: f64, level: f64) -> V
     }
 }
 
-fn blank(cell: &Cell) -> CellEstimate {
+pub(super) fn blank(cell: &Cell) -> CellEstimate {
     CellEstimate {
         cell: *cell,
         samples: 0,
