@@ -74,4 +74,26 @@ impl Spectrum {
     pub fn index(&self, tau: f64) -> usize {
         self.eigenvalues.partition_point(|&l| l < -tau)
     }
+
+    /// The number of outliers above the bulk: among the `window` largest positive
+    /// eigenvalues `v₁ < … < v_w`, the bulk ends at the largest ratio gap `v_{i+1}/v_i`, and
+    /// the outliers are the `w − i` eigenvalues above it (0 with fewer than two positive
+    /// eigenvalues). Sagun, Evci, Güney, Dauphin & Bottou (arXiv:1706.04454, 2017) find about
+    /// one outlier per class at the end of training, so `window = 4k` for k classes leaves
+    /// room for them.
+    ///
+    /// ```
+    /// use stuck::nets::Spectrum;
+    /// let s = Spectrum { eigenvalues: vec![-0.1, 0.01, 0.02, 0.03, 5.0, 9.0] };
+    /// assert_eq!(s.outliers(10), 2);
+    /// ```
+    pub fn outliers(&self, window: usize) -> usize {
+        let positive = &self.eigenvalues[self.eigenvalues.partition_point(|&l| l <= 0.0)..];
+        let top = &positive[positive.len().saturating_sub(window)..];
+        top.windows(2)
+            .enumerate()
+            .map(|(i, pair)| (i, pair[1] / pair[0]))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(0, |(i, _)| top.len() - 1 - i)
+    }
 }

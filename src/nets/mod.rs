@@ -6,16 +6,22 @@
 //! gradient by backpropagation and Hessian-vector products by Pearlmutter's R-operator as
 //! batched matrix products; [`dense_hessian`] assembles the Hessian from P such products and
 //! [`Spectrum`] reads its eigenvalues (faer) and index; [`train`] trains with the suite's
-//! optimizers and records where training looks converged.
+//! optimizers and records where training looks converged; [`nearest_critical_point`] searches
+//! for the critical point nearest to where it stopped and [`straight_line_losses`] samples
+//! the loss between two weight vectors.
 
 mod audit;
+mod critical;
 mod data;
 mod hessian;
+mod interpolation;
 mod mlp;
 mod train;
 
 pub use audit::{CurvatureAudit, GradientShares, LayerGradient, audit_curvature, layer_gradients};
+pub use critical::{CriticalSearch, SearchOutcome, SearchSettings, nearest_critical_point};
 pub use data::{Dataset, Split};
 pub use hessian::{Spectrum, dense_hessian};
+pub use interpolation::{largest_rise, straight_line_losses};
 pub use mlp::{Activation, LayerSlices, Loss, Mlp, Workspace};
 pub use train::{EpochRecord, NetObjective, Plateau, Schedule, TrainingRun, train};

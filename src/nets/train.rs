@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use super::audit::layer_gradients;
 use super::data::Dataset;
 use super::mlp::{Mlp, Workspace};
 use crate::landscape::Objective;
@@ -104,7 +105,7 @@ pub struct Schedule {
 }
 
 /// One epoch's full-batch record.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EpochRecord {
     /// Epoch number (0 = before training).
     pub epoch: usize,
@@ -112,6 +113,8 @@ pub struct EpochRecord {
     pub loss: f64,
     /// Full-batch gradient norm.
     pub gradient_norm: f64,
+    /// Its norm per layer (weights and biases together), input layer first.
+    pub layer_norms: Vec<f64>,
     /// Learning rate used during the epoch.
     pub learning_rate: f64,
 }
@@ -176,6 +179,10 @@ pub fn train(
             epoch,
             loss,
             gradient_norm: norm(&gradient),
+            layer_norms: layer_gradients(net, &gradient)
+                .iter()
+                .map(|l| l.norm)
+                .collect(),
             learning_rate: eta,
         });
         loss
