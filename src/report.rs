@@ -140,6 +140,8 @@ pub struct Plot {
     pub y_label: String,
     /// (legend, points) per line.
     pub series: Vec<(String, Vec<(f64, f64)>)>,
+    /// Whether points are joined by lines (`false`: a scatter plot).
+    pub lines: bool,
 }
 
 impl Plot {
@@ -151,6 +153,15 @@ impl Plot {
             x_label: x_label.into(),
             y_label: y_label.into(),
             series: Vec::new(),
+            lines: true,
+        }
+    }
+
+    /// A plot whose points are drawn as markers only.
+    pub fn scatter(name: &str, title: &str, x_label: &str, y_label: &str) -> Self {
+        Plot {
+            lines: false,
+            ..Plot::new(name, title, x_label, y_label)
         }
     }
 

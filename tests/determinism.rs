@@ -338,3 +338,26 @@ fn plateau_crossing_is_deterministic() {
     ];
     assert_same_bytes_across_threads_and_shards(&args, 3, &files);
 }
+
+/// convergence-audit on iris (training, Hessians in parallel columns, the critical-point
+/// search): the same bytes for 1 and 2 threads and after a 3-way shard merge.
+#[test]
+fn convergence_audit_is_deterministic() {
+    let args = [
+        "convergence-audit",
+        "--quiet",
+        "--set=dataset=\"iris\"",
+        "--set=widths=[3,5]",
+        "--set=trainers=[\"gd\",\"sgd\"]",
+        "--set=sgd_batch=16",
+        "--set=replicates=3",
+        "--set=search_iterations=3",
+    ];
+    let files = [
+        "convergence-audit.csv",
+        "convergence-audit-summary.csv",
+        "convergence-audit-search.csv",
+        "convergence-audit-history.csv",
+    ];
+    assert_same_bytes_across_threads_and_shards(&args, 3, &files);
+}

@@ -116,6 +116,7 @@ fn stage(
             .map(|(label, points)| Series {
                 label: label.clone(),
                 points: points.clone(),
+                lines: plot.lines,
             })
             .collect();
         line_plot(

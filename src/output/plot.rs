@@ -28,9 +28,11 @@ pub struct Series {
     pub label: String,
     /// Points in drawing order.
     pub points: Vec<(f64, f64)>,
+    /// Whether the points are joined by a line (else markers only: a scatter plot).
+    pub lines: bool,
 }
 
-/// Draws `series` as lines with markers, plus the dashed reference `y = x` if `diagonal`,
+/// Draws `series` as markers, joined by lines where the series asks for it, plus the dashed reference `y = x` if `diagonal`,
 /// into a 900×600 PNG at `path`.
 pub fn line_plot(
     path: &Path,
@@ -102,11 +104,13 @@ pub fn line_plot(
     }
     for (i, s) in series.iter().enumerate() {
         let colour = Palette99::pick(i).to_rgba();
+        let joined = if s.lines {
+            s.points.clone()
+        } else {
+            Vec::new()
+        };
         chart
-            .draw_series(LineSeries::new(
-                s.points.iter().copied(),
-                colour.stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(joined, colour.stroke_width(2)))
             .map_err(|e| error(&e))?
             .label(s.label.clone())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));

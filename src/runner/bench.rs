@@ -250,6 +250,7 @@ fn render(rows: &[Measurement]) -> Result<(String, DataTable, Vec<Series>), RunE
                 series.push(Series {
                     label: scenario.to_string(),
                     points,
+                    lines: true,
                 });
             }
         }

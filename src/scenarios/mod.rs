@@ -4,6 +4,7 @@
 //! cell, and a report from the merged accumulators. It knows nothing about threads, files or
 //! the terminal; the engine ([`crate::mc`]) and the runner supply those.
 
+mod convergence_audit;
 mod degenerate_trap;
 pub mod escape;
 mod hessian_signs;
@@ -13,6 +14,7 @@ mod saddle_escape;
 pub mod spec;
 mod well_escape;
 
+pub use convergence_audit::ConvergenceAudit;
 pub use degenerate_trap::DegenerateTrap;
 pub use hessian_signs::HessianSigns;
 pub use plateau_crossing::PlateauCrossing;
@@ -105,6 +107,7 @@ registry! {
     "well-escape" => WellEscape,
     "plateau-crossing" => PlateauCrossing,
     "degenerate-trap" => DegenerateTrap,
+    "convergence-audit" => ConvergenceAudit,
 }
 
 #[cfg(test)]

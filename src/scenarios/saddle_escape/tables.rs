@@ -194,6 +194,7 @@ impl SaddleEscape {
             title: "Crossing a chain of saddles".into(),
             x_label: "saddles d".into(),
             y_label: "log10 mean steps".into(),
+            lines: true,
             series: vec![
                 ("GD (f64, until underflow)".into(), gd),
                 ("GD exact (log space)".into(), exact),
