@@ -182,3 +182,19 @@ fn the_quick_degenerate_trap_csv_is_unchanged() {
         String::from_utf8(read(&golden)).unwrap()
     );
 }
+
+#[test]
+fn convergence_audit_cells_do_not_depend_on_the_grid() {
+    narrowed_rows_are_full_rows(
+        "convergence-audit",
+        &[
+            "--set=dataset=\"iris\"",
+            "--set=replicates=2",
+            "--set=search_iterations=2",
+            "--set=sgd_batch=16",
+        ],
+        &["--set=widths=[3,5]", "--set=trainers=[\"gd\",\"sgd\"]"],
+        &["--set=widths=[5]", "--set=trainers=[\"sgd\"]"],
+        &["convergence-audit.csv", "convergence-audit-search.csv"],
+    );
+}

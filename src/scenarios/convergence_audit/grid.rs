@@ -50,6 +50,7 @@ impl ConvergenceAudit {
             tolerance: 0.0,
             flatness: p.number("search_flatness", 0.0..=1.0, true)?,
         };
+        let search_tolerance = p.number("search_tolerance", 0.0..=1.0, true)?;
         let critical_tolerance = p.number("critical_tolerance", 0.0..=1.0, true)?;
         let curvature_tolerance = p.number("curvature_tolerance", 0.0..=1.0, true)?;
         let shrink_threshold = p.number("shrink_threshold", 0.0..=1.0, true)?;
@@ -102,6 +103,7 @@ impl ConvergenceAudit {
             history_every,
             line_points,
             search,
+            search_tolerance,
             critical_tolerance,
             curvature_tolerance,
             shrink_threshold,

@@ -101,6 +101,8 @@ pub struct ConvergenceAudit {
     history_every: u64,
     line_points: usize,
     search: SearchSettings,
+    /// The search stops at `‖g‖ ≤ search_tolerance · ‖g₀‖`.
+    search_tolerance: f64,
     critical_tolerance: f64,
     curvature_tolerance: f64,
     shrink_threshold: f64,

@@ -144,7 +144,7 @@ impl ConvergenceAudit {
     ) -> SearchRecord {
         let scale = spectrum.max().abs().max(spectrum.min().abs());
         let mut settings = self.search;
-        settings.tolerance = self.critical_tolerance * initial_norm;
+        settings.tolerance = self.search_tolerance * initial_norm;
         let search = nearest_critical_point(net, &self.train, end, scale, &settings);
         let found = Spectrum::of(
             &dense_hessian(net, &search.theta, &self.train),

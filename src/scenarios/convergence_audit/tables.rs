@@ -407,6 +407,9 @@ impl ConvergenceAudit {
         let mut range = (f64::INFINITY, f64::NEG_INFINITY);
         for point in &run.history {
             let y = point.gradient_norm.log10();
+            if y.is_finite() {
+                range = (range.0.min(y), range.1.max(y));
+            }
             plot.add("whole network", (point.epoch as f64, y));
             for (l, norm) in point.layer_norms.iter().enumerate() {
                 let name = if l + 1 == layers {
