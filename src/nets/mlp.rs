@@ -831,5 +831,20 @@ mod tests {
         for (a, b) in spectrum.eigenvalues.iter().zip(&reference) {
             assert!((a - b).abs() < 1e-10 * top, "{a} vs {b}");
         }
+        // The LBLᵀ inertia count equals the eigenvalue count at every threshold that is not
+        // within rounding of an eigenvalue.
+        for tau in [0.0, 1e-4, 1e-3, 1e-2, 1e-1].map(|t| t * top) {
+            if spectrum
+                .eigenvalues
+                .iter()
+                .all(|l| (l + tau).abs() > 1e-9 * top)
+            {
+                assert_eq!(
+                    super::super::index_by_inertia(&h, p, tau),
+                    spectrum.index(tau),
+                    "tau {tau}"
+                );
+            }
+        }
     }
 }

@@ -15,13 +15,15 @@ mod critical;
 mod data;
 mod hessian;
 mod interpolation;
+mod lanczos;
 mod mlp;
 mod train;
 
 pub use audit::{CurvatureAudit, GradientShares, LayerGradient, audit_curvature, layer_gradients};
 pub use critical::{CriticalSearch, SearchOutcome, SearchSettings, nearest_critical_point};
 pub use data::{Dataset, Split};
-pub use hessian::{Spectrum, dense_hessian};
+pub use hessian::{Spectrum, dense_hessian, index_by_inertia};
 pub use interpolation::{largest_rise, straight_line_losses};
+pub use lanczos::{RitzPairs, lanczos, spectral_density};
 pub use mlp::{Activation, LayerSlices, Loss, Mlp, Workspace};
 pub use train::{EpochRecord, NetObjective, Plateau, Schedule, TrainingRun, train};
