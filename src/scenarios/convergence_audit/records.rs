@@ -60,9 +60,9 @@ pub struct SearchRecord {
     pub relative_gradient: f64,
     /// `‖Hg‖/(s‖g‖)` at the end.
     pub flatness: f64,
-    /// Index at the end at the middle threshold (`10⁻³ λ_max`).
+    /// Index at the end at the middle threshold (`10⁻³ λ_max`), by LBLᵀ inertia.
     pub index: u64,
-    /// Smallest eigenvalue over the largest at the end.
+    /// Smallest eigenvalue over the largest at the end (Lanczos, 80 steps).
     pub lambda_ratio: f64,
     /// `critical`, `gradient-flat` or `stalled`.
     pub outcome: String,
