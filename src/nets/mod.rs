@@ -20,7 +20,10 @@ mod mlp;
 mod train;
 
 pub use audit::{CurvatureAudit, GradientShares, LayerGradient, audit_curvature, layer_gradients};
-pub use critical::{CriticalSearch, SearchOutcome, SearchSettings, nearest_critical_point};
+pub use critical::{
+    CriticalSearch, NewtonStep, SearchOutcome, SearchSettings, convergence_order,
+    nearest_critical_point,
+};
 pub use data::{Dataset, Split};
 pub use hessian::{Spectrum, dense_hessian, index_by_inertia};
 pub use interpolation::{largest_rise, straight_line_losses};

@@ -6,7 +6,7 @@ use super::super::params::{ParamError, ParamReader};
 use super::{Case, ConvergenceAudit, DataName, Trainer};
 use crate::choice::Choice;
 use crate::mc::chunk_stream;
-use crate::nets::{Activation, Dataset, Loss, Mlp, Schedule, SearchSettings};
+use crate::nets::{Activation, Dataset, Loss, Mlp, NewtonStep, Schedule, SearchSettings};
 use crate::optim::{Method, MethodName, MethodSettings};
 
 impl ConvergenceAudit {
@@ -46,7 +46,7 @@ impl ConvergenceAudit {
         let line_points = p.integer("line_points", 2..=10_001)? as usize;
         let search = SearchSettings {
             iterations: p.integer("search_iterations", 0..=100_000)? as usize,
-            inner_iterations: p.integer("search_inner_iterations", 1..=100_000)? as usize,
+            step: NewtonStep::Minres(p.integer("search_inner_iterations", 1..=100_000)? as usize),
             tolerance: 0.0,
             flatness: p.number("search_flatness", 0.0..=1.0, true)?,
         };
