@@ -147,6 +147,11 @@ impl Mlp {
         &self.layers
     }
 
+    /// The hidden-layer nonlinearity.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
     /// Glorot-style initialisation: weights `N(0, gain²/fan_in)`, biases 0.
     pub fn initialise<R: rand::Rng + ?Sized>(&self, gain: f64, rng: &mut R) -> Vec<f64> {
         use rand::RngExt;

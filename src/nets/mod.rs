@@ -17,6 +17,7 @@ mod hessian;
 mod interpolation;
 mod lanczos;
 mod mlp;
+mod symmetry;
 mod train;
 
 pub use audit::{CurvatureAudit, GradientShares, LayerGradient, audit_curvature, layer_gradients};
@@ -29,4 +30,5 @@ pub use hessian::{Spectrum, dense_hessian, index_by_inertia};
 pub use interpolation::{largest_rise, straight_line_losses};
 pub use lanczos::{RitzPairs, lanczos, spectral_density};
 pub use mlp::{Activation, LayerSlices, Loss, Mlp, Workspace};
+pub use symmetry::canonical_form;
 pub use train::{EpochRecord, NetObjective, Plateau, Schedule, TrainingRun, train};

@@ -1,7 +1,7 @@
 //! Hypothesis tests: exact binomial, z, chi-square goodness of fit and homogeneity,
 //! Kolmogorov–Smirnov, and the consistency of independent estimates with their error bars.
 
-use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, Discrete, DiscreteCDF};
+use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, Discrete, DiscreteCDF, StudentsT};
 
 use super::StatsError;
 use super::proportion::standard_normal;
@@ -76,6 +76,77 @@ fn first_index_where(start: u64, end: u64, pred: impl Fn(u64) -> bool) -> u64 {
 fn last_index_where(end: u64, pred: impl Fn(u64) -> bool) -> Option<u64> {
     let first_false = first_index_where(0, end, |j| !pred(j));
     first_false.checked_sub(1)
+}
+
+/// Spearman's rank correlation of paired samples (ties get their average rank; ρ is Pearson's
+/// correlation of the ranks) with the two-sided p-value of `t = ρ√((n − 2)/(1 − ρ²))` on
+/// n − 2 degrees of freedom, as SciPy's `spearmanr`. The statistic is ρ. Needs n ≥ 3 pairs
+/// and neither sample constant.
+///
+/// ```
+/// use stuck::stats::spearman;
+/// // SciPy: spearmanr(range(1, 11), [2, 1, 4, 3, 7, 8, 6, 5, 10, 9]) = (0.854545, 0.0016368)
+/// let x: Vec<f64> = (1..=10).map(f64::from).collect();
+/// let y = [2.0, 1.0, 4.0, 3.0, 7.0, 8.0, 6.0, 5.0, 10.0, 9.0];
+/// let t = spearman(&x, &y).unwrap();
+/// assert!((t.statistic - 0.8545454545).abs() < 1e-9);
+/// assert!((t.p_value - 0.0016368033).abs() < 1e-9);
+/// ```
+pub fn spearman(x: &[f64], y: &[f64]) -> Result<TestOutcome, StatsError> {
+    if x.len() != y.len() || x.len() < 3 {
+        return Err(StatsError::InvalidArgument(format!(
+            "Spearman needs two samples of equal length ≥ 3, got {} and {}",
+            x.len(),
+            y.len()
+        )));
+    }
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = x.len() as f64;
+    let mean = (n + 1.0) / 2.0;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mean) * (b - mean);
+        sxx += (a - mean) * (a - mean);
+        syy += (b - mean) * (b - mean);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return Err(StatsError::InvalidArgument(
+            "Spearman needs samples that are not constant".into(),
+        ));
+    }
+    let rho = (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0);
+    let p_value = if rho.abs() >= 1.0 {
+        0.0
+    } else {
+        let t = rho * ((n - 2.0) / (1.0 - rho * rho)).sqrt();
+        let law = StudentsT::new(0.0, 1.0, n - 2.0)
+            .map_err(|e| StatsError::Distribution(e.to_string()))?;
+        2.0 * law.sf(t.abs())
+    };
+    Ok(TestOutcome {
+        statistic: rho,
+        p_value,
+    })
+}
+
+/// Ranks 1..=n, ties sharing their average rank.
+fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && values[order[end]] == values[order[start]] {
+            end += 1;
+        }
+        let average = (start + end + 1) as f64 / 2.0;
+        for &i in &order[start..end] {
+            ranks[i] = average;
+        }
+        start = end;
+    }
+    ranks
 }
 
 /// Two-sided z test: `p = 2(1 − Φ(|z|))` for `z = (estimate − null)/se`.
@@ -306,6 +377,19 @@ fn kolmogorov_survival(lambda: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+
+    /// Ties get average ranks: SciPy's spearmanr([1,2,2,3,4,5,6,7], [1,3,2,2,5,4,8,7]) =
+    /// (0.8975903614, 0.0024831007).
+    #[test]
+    fn spearman_with_ties_matches_scipy() {
+        let x = [1.0, 2.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0];
+        let y = [1.0, 3.0, 2.0, 2.0, 5.0, 4.0, 8.0, 7.0];
+        let t = spearman(&x, &y).unwrap();
+        assert!((t.statistic - 0.8975903614457831).abs() < 1e-12);
+        assert!((t.p_value - 0.002483100689133018).abs() < 1e-10);
+        assert!(spearman(&x, &[1.0; 8]).is_err());
+    }
+
     use super::*;
 
     #[test]
