@@ -152,6 +152,11 @@ impl Mlp {
         self.activation
     }
 
+    /// The training loss.
+    pub fn loss_function(&self) -> Loss {
+        self.loss
+    }
+
     /// Glorot-style initialisation: weights `N(0, gain²/fan_in)`, biases 0.
     pub fn initialise<R: rand::Rng + ?Sized>(&self, gain: f64, rng: &mut R) -> Vec<f64> {
         use rand::RngExt;

@@ -1,15 +1,16 @@
 //! The symmetries of a one-hidden-layer network, so that copies of one critical point are
 //! recognised: permuting the hidden units leaves the function unchanged, and for an odd
 //! activation (tanh) so does flipping the signs of one unit's incoming weights, bias and
-//! outgoing weights.
+//! outgoing weights. Under softmax cross-entropy adding one constant to every output bias
+//! changes nothing either (weight decay does not act on biases).
 
-use super::mlp::{Activation, Mlp};
+use super::mlp::{Activation, Loss, Mlp};
 
 /// A representative of `theta`'s orbit under the network's symmetries: for tanh each hidden
 /// unit's sign is chosen to make its bias non-negative (ties broken by its first non-zero
 /// incoming weight), then the units are sorted by (bias, incoming weights) in descending
-/// order. Two parameter vectors of the same function under these symmetries get the same
-/// representative. Networks with other than one hidden layer are returned unchanged (their
+/// order; under cross-entropy the output biases are centred on their mean. Two parameter
+/// vectors of the same function under these symmetries get the same representative. Networks with other than one hidden layer are returned unchanged (their
 /// deeper permutation symmetries are not handled).
 ///
 /// ```
@@ -65,6 +66,11 @@ pub fn canonical_form(net: &Mlp, theta: &[f64]) -> Vec<f64> {
         })
     });
     let mut canonical = theta.to_vec();
+    if net.loss_function() == Loss::CrossEntropy {
+        let biases = &mut canonical[second.biases.clone()];
+        let mean = biases.iter().sum::<f64>() / biases.len() as f64;
+        biases.iter_mut().for_each(|b| *b -= mean);
+    }
     for (i, (incoming, bias, outgoing)) in units.iter().enumerate() {
         for (k, w) in incoming.iter().enumerate() {
             canonical[first.weights.start + k * hidden + i] = *w;
@@ -80,10 +86,11 @@ pub fn canonical_form(net: &Mlp, theta: &[f64]) -> Vec<f64> {
 mod tests {
     use super::*;
     use crate::mc::chunk_stream;
-    use crate::nets::{Dataset, Loss};
+    use crate::nets::Dataset;
 
-    /// A random permutation and random sign flips of a tanh network's hidden units leave
-    /// the loss unchanged (to rounding) and the canonical form identical.
+    /// A permutation and sign flips of a tanh network's hidden units, and a shift of every
+    /// output bias, leave the cross-entropy unchanged (to rounding) and the canonical form
+    /// identical.
     #[test]
     fn symmetric_copies_share_the_canonical_form_and_the_loss() {
         let data = Dataset::iris();
@@ -112,6 +119,10 @@ mod tests {
         );
         assert!((a - b).abs() < 1e-14, "{a} vs {b}");
         assert_ne!(theta, copy);
+        for b in &mut copy[second.biases.clone()] {
+            *b += 0.7;
+        }
+        assert!((net.loss(&copy, &data, &mut ws) - a).abs() < 1e-14);
         assert_eq!(canonical_form(&net, &theta), canonical_form(&net, &copy));
     }
 }

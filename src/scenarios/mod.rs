@@ -5,6 +5,7 @@
 //! the terminal; the engine ([`crate::mc`]) and the runner supply those.
 
 mod convergence_audit;
+mod critical_census;
 mod degenerate_trap;
 pub mod escape;
 mod hessian_signs;
@@ -15,6 +16,7 @@ pub mod spec;
 mod well_escape;
 
 pub use convergence_audit::ConvergenceAudit;
+pub use critical_census::CriticalCensus;
 pub use degenerate_trap::DegenerateTrap;
 pub use hessian_signs::HessianSigns;
 pub use plateau_crossing::PlateauCrossing;
@@ -108,6 +110,7 @@ registry! {
     "plateau-crossing" => PlateauCrossing,
     "degenerate-trap" => DegenerateTrap,
     "convergence-audit" => ConvergenceAudit,
+    "critical-census" => CriticalCensus,
 }
 
 #[cfg(test)]
