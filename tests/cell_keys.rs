@@ -198,3 +198,19 @@ fn convergence_audit_cells_do_not_depend_on_the_grid() {
         &["convergence-audit.csv", "convergence-audit-search.csv"],
     );
 }
+
+#[test]
+fn critical_census_cells_do_not_depend_on_the_grid() {
+    narrowed_rows_are_full_rows(
+        "critical-census",
+        &[
+            "--set=datasets=[\"iris\"]",
+            "--set=replicates=2",
+            "--set=search_iterations=5",
+            "--set=solvers=[\"minres\"]",
+        ],
+        &["--set=widths=[2,3]", "--set=starts=[\"init\",\"end\"]"],
+        &["--set=widths=[3]", "--set=starts=[\"end\"]"],
+        &["critical-census.csv"],
+    );
+}

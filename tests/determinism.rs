@@ -361,3 +361,24 @@ fn convergence_audit_is_deterministic() {
     ];
     assert_same_bytes_across_threads_and_shards(&args, 3, &files);
 }
+
+/// critical-census on iris (both solvers, every start): the same bytes for 1 and 2 threads
+/// and after a 2-way shard merge.
+#[test]
+fn critical_census_is_deterministic() {
+    let args = [
+        "critical-census",
+        "--quiet",
+        "--set=datasets=[\"iris\"]",
+        "--set=widths=[2,3]",
+        "--set=replicates=2",
+        "--set=search_iterations=10",
+    ];
+    let files = [
+        "critical-census.csv",
+        "critical-census-points.csv",
+        "critical-census-summary.csv",
+        "critical-census-cells.csv",
+    ];
+    assert_same_bytes_across_threads_and_shards(&args, 2, &files);
+}
