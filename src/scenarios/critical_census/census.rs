@@ -4,10 +4,13 @@
 use super::records::SearchRun;
 use crate::stats::{LinearFit, weighted_least_squares};
 
-/// Two critical points are the same when their losses agree to `1e-7·(1 + |L|)` and their
-/// canonical forms to `1e-3` of the norm (the search stops at `‖g‖ ≤ 10⁻⁷‖g_start‖`, so a
-/// point is known to about that over the smallest non-zero curvature; single precision is
-/// far below it).
+/// Two critical points are the same when their losses agree to `1e-7·(1 + |L|)` and either
+/// their canonical forms agree to `1e-3` of the norm (the search stops at
+/// `‖g‖ ≤ 10⁻⁷‖g_start‖`, so a point is known to about that over the smallest non-zero
+/// curvature; single precision is far below it) or their indices agree at every threshold:
+/// critical points are not always isolated — where a hidden unit's outgoing weights vanish,
+/// its bias is free (no weight decay acts on it) and a whole manifold of critical points
+/// shares one loss and one index — and such a family is counted once.
 const SAME_LOSS: f64 = 1e-7;
 /// See [`SAME_LOSS`].
 const SAME_POINT: f64 = 1e-3;
@@ -48,6 +51,9 @@ pub fn distinct_points<'a>(runs: impl Iterator<Item = &'a SearchRun>) -> Vec<Dis
             .rev()
             .take_while(|p| loss - p.loss <= SAME_LOSS * (1.0 + loss.abs()))
             .find(|p| {
+                if p.index == run.index {
+                    return true;
+                }
                 let (mut diff, mut size) = (0.0f64, 0.0f64);
                 for (a, b) in canonical.iter().zip(&p.canonical) {
                     diff += f64::from(a - b).powi(2);
@@ -89,15 +95,18 @@ pub struct PowerLawFit {
 /// `(0, min ε)` a least-squares line of `ln α` on `ln((ε − ε_c)/ε_c)`, keeping the ε_c with
 /// the smallest residual sum. The exponent's standard error is the line's at that ε_c (the
 /// residual variance estimated from the points), conditional on ε_c: it understates the
-/// uncertainty, which the stated test accepts. `None` with fewer than 5 points or a
-/// degenerate fit.
+/// uncertainty, which the stated test accepts. `None` with fewer than 5 points, fewer than 3
+/// distinct index fractions, or a degenerate fit.
 pub fn fit_power_law(points: &[(f64, f64)]) -> Option<PowerLawFit> {
     let usable: Vec<(f64, f64)> = points
         .iter()
         .copied()
         .filter(|(e, a)| e.is_finite() && *a > 0.0 && *e > 0.0)
         .collect();
-    if usable.len() < 5 {
+    let mut levels: Vec<f64> = usable.iter().map(|p| p.1).collect();
+    levels.sort_by(f64::total_cmp);
+    levels.dedup();
+    if usable.len() < 5 || levels.len() < 3 {
         return None;
     }
     let lowest = usable.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);

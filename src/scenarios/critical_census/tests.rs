@@ -41,8 +41,10 @@ fn copies_of_a_point_are_counted_once() {
         found(0.5, 2, -0.1, a.clone()),
         // The same point to within the tolerance (relative 1e-3 of the norm).
         found(0.5 + 1e-9, 2, -0.1, vec![1.0001, 2.0, 3.0]),
-        // The same loss, another point.
+        // The same loss, another point of another index.
         found(0.5, 1, -0.1, vec![3.0, 2.0, 1.0]),
+        // The same loss and index, another point: one family (a critical manifold).
+        found(0.5, 1, -0.2, vec![5.0, 2.0, 1.0]),
         // Another loss.
         found(0.2, 0, 0.0, a.clone()),
     ];
@@ -51,7 +53,7 @@ fn copies_of_a_point_are_counted_once() {
     let points = distinct_points(runs.iter().chain([&stalled]));
     assert_eq!(points.len(), 3);
     assert_eq!(points[0].loss, 0.2);
-    assert_eq!(points.iter().map(|p| p.found).sum::<u64>(), 4);
+    assert_eq!(points.iter().map(|p| p.found).sum::<u64>(), 5);
     assert!(points[0].is_minimum(1e-3) && !points[1].is_minimum(1e-3));
 }
 
@@ -64,6 +66,11 @@ fn the_power_law_fit_recovers_an_exact_law() {
             (e, 0.3 * ((e - 0.2) / 0.2).powf(1.5))
         })
         .collect();
+    let flat: Vec<(f64, f64)> = points.iter().map(|&(e, _)| (e, 0.1)).collect();
+    assert!(
+        fit_power_law(&flat).is_none(),
+        "one index level: nothing to fit"
+    );
     let fit = fit_power_law(&points).unwrap();
     assert!((fit.critical_loss - 0.2).abs() < 1e-12, "{fit:?}");
     assert!((fit.exponent.0 - 1.5).abs() < 1e-9, "{fit:?}");
