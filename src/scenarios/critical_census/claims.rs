@@ -112,8 +112,10 @@ impl CriticalCensus {
             let (lo, hi) = Proportion::new(minima, distinct).clopper_pearson(confidence)?;
             let verdict = if lo.ln() > ln_article {
                 Verdict::Refuted
-            } else {
+            } else if hi < 0.5 {
                 Verdict::Supported
+            } else {
+                Verdict::Inconclusive
             };
             (
                 verdict,
@@ -134,7 +136,7 @@ impl CriticalCensus {
             measured,
             verdict,
             test: format!(
-                "Clopper-Pearson {}% interval of the minima's share: refuted if its lower end exceeds 0.5^n, else consistent (a search samples what it converges to: compare the starts and solvers in -cells.csv)",
+                "Clopper-Pearson {}% interval of the minima's share: refuted if its lower end exceeds 0.5^n, supported if not and its upper end is below 1/2 (minima a minority), else inconclusive (a search samples what it converges to: compare the starts and solvers in -cells.csv)",
                 100.0 * confidence
             ),
         });

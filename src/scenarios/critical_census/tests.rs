@@ -115,8 +115,9 @@ fn network_findings_follow_their_rules() {
         verdict_of(&f, &label("searches end")),
         Some(Verdict::Refuted)
     );
-    // Only saddles, all of one index: consistent with 0.5^n, and no correlation to find.
-    let runs = (0..5)
+    // Eight saddles, all of one index: consistent with 0.5^n (interval [0, 0.37]), and no
+    // correlation to find. A single saddle leaves the interval above 1/2: inconclusive.
+    let runs = (0..8)
         .map(|i| found(0.5 + 0.1 * i as f64, 3, -0.5, vec![i as f32; 3]))
         .collect();
     let cells = vec![CensusRuns { runs }];
@@ -125,6 +126,15 @@ fn network_findings_follow_their_rules() {
     assert_eq!(verdict_of(&f, &label("minima")), Some(Verdict::Supported));
     assert_eq!(
         verdict_of(&f, &label("index rises")),
+        Some(Verdict::Inconclusive)
+    );
+    let cells = vec![CensusRuns {
+        runs: vec![found(0.5, 3, -0.5, vec![0.0; 3])],
+    }];
+    let censuses = one.censuses(&cells);
+    let f = one.network_findings(&censuses[0]).unwrap();
+    assert_eq!(
+        verdict_of(&f, &label("minima")),
         Some(Verdict::Inconclusive)
     );
 }
