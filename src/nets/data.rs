@@ -3,7 +3,18 @@
 
 use rand::seq::SliceRandom;
 
+use crate::choice;
 use crate::mc::StreamRng;
+
+choice! {
+    /// A data set compiled into the binary, by name (scenario parameters name it).
+    pub enum DataName {
+        /// UCI optical digits, 1797 × 64, 10 classes.
+        Digits = "digits",
+        /// Fisher's iris, 150 × 4, 3 classes.
+        Iris = "iris",
+    }
+}
 
 /// A classification data set: features as a column-major `features × examples` matrix (one
 /// example per column, contiguous) and class labels `0..classes`.
@@ -29,6 +40,14 @@ pub struct Split {
 }
 
 impl Dataset {
+    /// The data set called `name`.
+    pub fn named(name: DataName) -> Self {
+        match name {
+            DataName::Digits => Self::digits(),
+            DataName::Iris => Self::iris(),
+        }
+    }
+
     /// Number of examples.
     pub fn examples(&self) -> usize {
         self.labels.len()

@@ -14,6 +14,9 @@ use faer::{Mat, Side};
 use rand::{Rng, RngExt};
 use rand_distr::StandardNormal;
 
+use super::critical::dot;
+use crate::optim::norm;
+
 /// Ritz values of a Lanczos run and the quadrature weights `τ_i²` (summing to 1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RitzPairs {
@@ -150,14 +153,6 @@ impl RitzPairs {
             .map(|(_, w)| w)
             .sum()
     }
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-fn norm(a: &[f64]) -> f64 {
-    dot(a, a).sqrt()
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub use critical::{
     CriticalSearch, NewtonStep, SearchOutcome, SearchSettings, convergence_order,
     nearest_critical_point,
 };
-pub use data::{Dataset, Split};
+pub use data::{DataName, Dataset, Split};
 pub use hessian::{Spectrum, dense_hessian, index_by_inertia};
 pub use interpolation::{largest_rise, straight_line_losses};
 pub use lanczos::{RitzPairs, lanczos, spectral_density};

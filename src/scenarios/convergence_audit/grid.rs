@@ -3,10 +3,10 @@
 use toml::Table;
 
 use super::super::params::{ParamError, ParamReader};
-use super::{Case, ConvergenceAudit, DataName, Trainer};
+use super::{Case, ConvergenceAudit, Trainer};
 use crate::choice::Choice;
 use crate::mc::chunk_stream;
-use crate::nets::{Activation, Dataset, Loss, Mlp, NewtonStep, Schedule, SearchSettings};
+use crate::nets::{Activation, DataName, Dataset, Loss, Mlp, NewtonStep, Schedule, SearchSettings};
 use crate::optim::{Method, MethodName, MethodSettings};
 
 impl ConvergenceAudit {
@@ -56,10 +56,7 @@ impl ConvergenceAudit {
         let shrink_threshold = p.number("shrink_threshold", 0.0..=1.0, true)?;
         let significance = p.number("significance", 0.0..=0.5, true)?;
         p.finish("convergence-audit")?;
-        let full = match data {
-            DataName::Digits => Dataset::digits(),
-            DataName::Iris => Dataset::iris(),
-        };
+        let full = Dataset::named(data);
         let split = full.split(
             test_fraction,
             &mut chunk_stream(split_seed, "convergence-audit data split", 0, 0),

@@ -41,16 +41,6 @@ choice! {
     }
 }
 
-choice! {
-    /// The data set.
-    pub enum DataName {
-        /// UCI optical digits, 1797 × 64, 10 classes.
-        Digits = "digits",
-        /// Fisher's iris, 150 × 4, 3 classes (for tests and smoke runs).
-        Iris = "iris",
-    }
-}
-
 /// One grid cell: a network and how it is trained.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Case {

@@ -3,10 +3,10 @@
 use toml::Table;
 
 use super::super::params::{ParamError, ParamReader};
-use super::{Case, CriticalCensus, Data, DataName, Solver, Start};
+use super::{Case, CriticalCensus, Data, Solver, Start};
 use crate::choice::Choice;
 use crate::mc::chunk_stream;
-use crate::nets::{Activation, Dataset, Loss, Mlp, Schedule};
+use crate::nets::{Activation, DataName, Dataset, Loss, Mlp, Schedule};
 use crate::optim::Method;
 
 impl CriticalCensus {
@@ -46,10 +46,7 @@ impl CriticalCensus {
         let data = datasets
             .iter()
             .map(|&name| {
-                let full = match name {
-                    DataName::Digits => Dataset::digits(),
-                    DataName::Iris => Dataset::iris(),
-                };
+                let full = Dataset::named(name);
                 let split = full.split(
                     test_fraction,
                     &mut chunk_stream(split_seed, "critical-census data split", 0, 0),

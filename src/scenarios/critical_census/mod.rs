@@ -25,7 +25,7 @@ use super::params::ParamError;
 use crate::choice;
 use crate::choice::Choice;
 use crate::mc::{CellWork, Stop, StreamRng};
-use crate::nets::{Activation, Dataset, Loss, NewtonStep, Schedule};
+use crate::nets::{Activation, DataName, Dataset, Loss, NewtonStep, Schedule};
 use crate::report::Report;
 use crate::stats::StatsError;
 pub use records::CensusRuns;
@@ -50,16 +50,6 @@ choice! {
         Minres = "minres",
         /// The exact pseudo-inverse step from the dense Hessian.
         Exact = "exact",
-    }
-}
-
-choice! {
-    /// The data set.
-    pub enum DataName {
-        /// UCI optical digits, 1797 × 64, 10 classes.
-        Digits = "digits",
-        /// Fisher's iris, 150 × 4, 3 classes.
-        Iris = "iris",
     }
 }
 
