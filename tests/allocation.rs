@@ -79,47 +79,49 @@ fn plateau_model_steps_do_not_allocate() {
 }
 
 /// A network's training steps (full batch and real minibatches, through the optimizer) and
-/// its Hessian-vector products allocate nothing after the first call (faer's GEMMs run
+/// its Hessian-vector products, with and without batch normalisation, allocate nothing after the first call (faer's GEMMs run
 /// sequentially on the workspace's buffers).
 #[test]
 fn network_steps_and_hessian_vector_products_do_not_allocate() {
     use stuck::nets::{Activation, Dataset, Loss, Mlp, NetObjective};
     let split = Dataset::iris().split(0.2, &mut chunk_stream(1, "allocation", 1, 0));
     let data = split.train;
-    let net = Mlp::new(&[4, 8, 3], Activation::Tanh, Loss::CrossEntropy, 1e-3);
-    let mut rng = chunk_stream(2, "allocation", 1, 0);
-    for method in [
-        Method::Gd,
-        Method::Sgd { batch: 16 },
-        Method::Momentum { beta: 0.9 },
-    ] {
-        let objective = NetObjective::new(&net, &data);
-        let config = OptimizerConfig {
-            method,
-            learning_rate: 0.1,
-            clip: None,
-        };
-        let mut optimizer = Optimizer::new(config, net.parameters(), data.examples());
-        let mut theta = net.initialise(1.0, &mut rng);
-        optimizer.step(&objective, &mut theta, &mut rng);
+    let plain = Mlp::new(&[4, 8, 3], Activation::Tanh, Loss::CrossEntropy, 1e-3);
+    for net in [plain.clone(), plain.with_batch_norm(1e-5)] {
+        let mut rng = chunk_stream(2, "allocation", 1, 0);
+        for method in [
+            Method::Gd,
+            Method::Sgd { batch: 16 },
+            Method::Momentum { beta: 0.9 },
+        ] {
+            let objective = NetObjective::new(&net, &data);
+            let config = OptimizerConfig {
+                method,
+                learning_rate: 0.1,
+                clip: None,
+            };
+            let mut optimizer = Optimizer::new(config, net.parameters(), data.examples());
+            let mut theta = net.initialise(1.0, &mut rng);
+            optimizer.step(&objective, &mut theta, &mut rng);
+            let count = allocations_during(|| {
+                for _ in 0..50 {
+                    optimizer.step(&objective, &mut theta, &mut rng);
+                }
+            });
+            assert_eq!(count, 0, "{method:?}");
+        }
+        let theta = net.initialise(1.0, &mut rng);
+        let v = net.initialise(1.0, &mut rng);
+        let mut ws = net.workspace(data.examples());
+        let (mut g, mut hv) = (vec![0.0; theta.len()], vec![0.0; theta.len()]);
+        net.loss_and_gradient(&theta, &data, &mut ws, &mut g);
+        net.hessian_vector(&theta, &data, &mut ws, &v, &mut hv);
         let count = allocations_during(|| {
             for _ in 0..50 {
-                optimizer.step(&objective, &mut theta, &mut rng);
+                net.loss_and_gradient(&theta, &data, &mut ws, &mut g);
+                net.hessian_vector(&theta, &data, &mut ws, &v, &mut hv);
             }
         });
-        assert_eq!(count, 0, "{method:?}");
+        assert_eq!(count, 0, "{net:?}");
     }
-    let theta = net.initialise(1.0, &mut rng);
-    let v = net.initialise(1.0, &mut rng);
-    let mut ws = net.workspace(data.examples());
-    let (mut g, mut hv) = (vec![0.0; theta.len()], vec![0.0; theta.len()]);
-    net.loss_and_gradient(&theta, &data, &mut ws, &mut g);
-    net.hessian_vector(&theta, &data, &mut ws, &v, &mut hv);
-    let count = allocations_during(|| {
-        for _ in 0..50 {
-            net.loss_and_gradient(&theta, &data, &mut ws, &mut g);
-            net.hessian_vector(&theta, &data, &mut ws, &v, &mut hv);
-        }
-    });
-    assert_eq!(count, 0);
 }

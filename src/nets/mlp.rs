@@ -25,6 +25,7 @@ use std::ops::Range;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
+use super::batch_norm::{self, NormBuffers, Statistics};
 use super::data::Dataset;
 use crate::choice;
 
@@ -82,7 +83,10 @@ impl Activation {
 pub struct LayerSlices {
     /// `W_l`, `outputs × inputs`, column-major.
     pub weights: Range<usize>,
-    /// `b_l`.
+    /// The batch-normalisation gains γ_l (empty for a layer without normalisation).
+    pub scales: Range<usize>,
+    /// `b_l`; for a normalised layer the shift β_l applied after normalising (a bias before
+    /// it would be cancelled by the mean subtraction).
     pub biases: Range<usize>,
     /// Inputs of the layer.
     pub inputs: usize,
@@ -104,6 +108,34 @@ pub struct Mlp {
     activation: Activation,
     loss: Loss,
     weight_decay: f64,
+    /// ε of batch normalisation on every hidden layer, or `None` without it.
+    batch_norm: Option<f64>,
+}
+
+/// Lays out the parameters of a network with these widths: per layer `W_l`, then γ_l for
+/// a normalised (hidden) layer, then `b_l`.
+fn layout(widths: &[usize], normalised: bool) -> Vec<LayerSlices> {
+    let mut offset = 0;
+    let hidden = widths.len().saturating_sub(2);
+    widths
+        .windows(2)
+        .enumerate()
+        .map(|(l, w)| {
+            let (inputs, outputs) = (w[0], w[1]);
+            let weights = offset..offset + inputs * outputs;
+            let gains = if normalised && l < hidden { outputs } else { 0 };
+            let scales = weights.end..weights.end + gains;
+            let biases = scales.end..scales.end + outputs;
+            offset = biases.end;
+            LayerSlices {
+                weights,
+                scales,
+                biases,
+                inputs,
+                outputs,
+            }
+        })
+        .collect()
 }
 
 impl Mlp {
@@ -113,28 +145,41 @@ impl Mlp {
             widths.len() >= 2,
             "a network needs an input and an output width"
         );
-        let mut offset = 0;
-        let layers = widths
-            .windows(2)
-            .map(|w| {
-                let (inputs, outputs) = (w[0], w[1]);
-                let weights = offset..offset + inputs * outputs;
-                let biases = weights.end..weights.end + outputs;
-                offset = biases.end;
-                LayerSlices {
-                    weights,
-                    biases,
-                    inputs,
-                    outputs,
-                }
-            })
-            .collect();
         Mlp {
-            layers,
+            layers: layout(widths, false),
             activation,
             loss,
             weight_decay,
+            batch_norm: None,
         }
+    }
+
+    /// The same network with batch normalisation (see [`Statistics`] for the two modes) on
+    /// every hidden layer, with variance floor `epsilon` (e.g. 1e-5): each hidden unit gets
+    /// a gain γ and its bias becomes the shift β after normalising, so P grows by the number
+    /// of hidden units. The loss, gradient and Hessian-vector products are those of train
+    /// mode: the statistics are the examples' own, functions of the weights.
+    ///
+    /// ```
+    /// use stuck::nets::{Activation, Loss, Mlp};
+    /// let net = Mlp::new(&[64, 16, 10], Activation::Relu, Loss::CrossEntropy, 0.0)
+    ///     .with_batch_norm(1e-5);
+    /// assert_eq!(net.parameters(), 64 * 16 + 16 + 16 + 16 * 10 + 10);
+    /// assert_eq!(net.layers()[0].scales.len(), 16);
+    /// ```
+    pub fn with_batch_norm(self, epsilon: f64) -> Self {
+        let mut widths: Vec<usize> = self.layers.iter().map(|l| l.inputs).collect();
+        widths.extend(self.layers.last().map(|l| l.outputs));
+        Mlp {
+            layers: layout(&widths, true),
+            batch_norm: Some(epsilon),
+            ..self
+        }
+    }
+
+    /// ε of batch normalisation, or `None` for a network without it.
+    pub fn batch_norm(&self) -> Option<f64> {
+        self.batch_norm
     }
 
     /// Number of parameters P.
@@ -157,7 +202,8 @@ impl Mlp {
         self.loss
     }
 
-    /// Glorot-style initialisation: weights `N(0, gain²/fan_in)`, biases 0.
+    /// Glorot-style initialisation: weights `N(0, gain²/fan_in)`, biases 0, normalisation
+    /// gains 1.
     pub fn initialise<R: rand::Rng + ?Sized>(&self, gain: f64, rng: &mut R) -> Vec<f64> {
         use rand::RngExt;
         use rand_distr::StandardNormal;
@@ -167,6 +213,7 @@ impl Mlp {
             for w in &mut theta[l.weights.clone()] {
                 *w = sd * rng.sample::<f64, _>(StandardNormal);
             }
+            theta[l.scales.clone()].fill(1.0);
         }
         theta
     }
@@ -191,6 +238,17 @@ impl Mlp {
             ra: per_layer(&|l| l.outputs),
             rdelta: per_layer(&|l| l.outputs),
             scratch: per_layer(&|l| l.inputs),
+            norm: self
+                .layers
+                .iter()
+                .map(|l| {
+                    if l.scales.is_empty() {
+                        NormBuffers::default()
+                    } else {
+                        NormBuffers::new(l.outputs, examples)
+                    }
+                })
+                .collect(),
         }
     }
 
@@ -208,11 +266,26 @@ impl Mlp {
             ws.examples, n,
             "workspace built for another number of examples"
         );
-        self.forward(theta, data, ws);
+        self.forward(theta, data, ws, None);
         let loss = self.output_delta(data, ws);
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let (before, rest) = ws.delta.split_at_mut(l);
-            let delta = &rest[0];
+            // ∂ℓ/∂z_l; for a normalised layer the weights see ∂ℓ/∂u_l instead.
+            let delta = if layer.scales.is_empty() {
+                row_sums(&rest[0], layer.outputs, &mut gradient[layer.biases.clone()]);
+                &rest[0]
+            } else {
+                let (scales, biases) =
+                    gradient[layer.scales.start..layer.biases.end].split_at_mut(layer.outputs);
+                batch_norm::backward(
+                    &rest[0],
+                    &theta[layer.scales.clone()],
+                    scales,
+                    biases,
+                    &mut ws.norm[l],
+                );
+                &ws.norm[l].du
+            };
             let input = if l == 0 { &data.inputs } else { &ws.a[l - 1] };
             // ∇W_l = δ_l a_{l−1}ᵀ + λ W_l.
             gradient[layer.weights.clone()].copy_from_slice(&theta[layer.weights.clone()]);
@@ -223,7 +296,6 @@ impl Mlp {
                 view(input, layer.inputs, n).transpose(),
                 self.weight_decay,
             );
-            row_sums(delta, layer.outputs, &mut gradient[layer.biases.clone()]);
             if l > 0 {
                 // back_l = W_lᵀ δ_l; δ_{l−1} = back_l ⊙ σ′(z_{l−1}).
                 gemm(
@@ -243,7 +315,7 @@ impl Mlp {
 
     /// The loss alone (a forward pass).
     pub fn loss(&self, theta: &[f64], data: &Dataset, ws: &mut Workspace) -> f64 {
-        self.forward(theta, data, ws);
+        self.forward(theta, data, ws, None);
         let loss = self.output_delta(data, ws);
         loss + self.weight_penalty(theta)
     }
@@ -258,9 +330,43 @@ impl Mlp {
         0.5 * self.weight_decay * squares
     }
 
-    /// Fraction of examples whose largest output is their label (after a forward pass).
-    pub fn accuracy(&self, theta: &[f64], data: &Dataset, ws: &mut Workspace) -> f64 {
-        self.forward(theta, data, ws);
+    /// The per-unit statistics of every normalised layer on `data` at `theta` (e.g. the
+    /// whole training set), to freeze for eval mode.
+    ///
+    /// ```
+    /// use stuck::mc::chunk_stream;
+    /// use stuck::nets::{Activation, Dataset, Loss, Mlp};
+    /// let split = Dataset::iris().split(0.3, &mut chunk_stream(1, "doc", 0, 0));
+    /// let net = Mlp::new(&[4, 8, 3], Activation::Tanh, Loss::CrossEntropy, 0.0)
+    ///     .with_batch_norm(1e-5);
+    /// let theta = net.initialise(1.0, &mut chunk_stream(2, "doc", 0, 0));
+    /// let mut ws = net.workspace(split.train.examples());
+    /// let frozen = net.statistics(&theta, &split.train, &mut ws);
+    /// // Eval mode on the training set itself is train mode.
+    /// assert_eq!(
+    ///     net.accuracy(&theta, &split.train, &mut ws, Some(&frozen)),
+    ///     net.accuracy(&theta, &split.train, &mut ws, None)
+    /// );
+    /// ```
+    pub fn statistics(&self, theta: &[f64], data: &Dataset, ws: &mut Workspace) -> Statistics {
+        self.forward(theta, data, ws, None);
+        Statistics {
+            mean: ws.norm.iter().map(|b| b.mean.clone()).collect(),
+            inv_std: ws.norm.iter().map(|b| b.inv_std.clone()).collect(),
+        }
+    }
+
+    /// Fraction of examples whose largest output is their label. Normalised layers use the
+    /// statistics of `data` itself (train mode) when `frozen` is `None`, else the frozen
+    /// ones (eval mode, e.g. test accuracy with the training set's statistics).
+    pub fn accuracy(
+        &self,
+        theta: &[f64],
+        data: &Dataset,
+        ws: &mut Workspace,
+        frozen: Option<&Statistics>,
+    ) -> f64 {
+        self.forward(theta, data, ws, frozen);
         let out = self.layers.last().map_or(0, |l| l.outputs);
         let z = &ws.z[self.layers.len() - 1];
         let right = data
@@ -298,13 +404,16 @@ impl Mlp {
         for (l, layer) in self.layers.iter().enumerate() {
             let input = if l == 0 { &data.inputs } else { &ws.a[l - 1] };
             let rz = &mut ws.rz[l];
-            broadcast_bias(rz, &v[layer.biases.clone()], layer.outputs);
+            let normalised = !layer.scales.is_empty();
+            if !normalised {
+                broadcast_bias(rz, &v[layer.biases.clone()], layer.outputs);
+            }
             gemm(
                 rz,
                 (layer.outputs, n),
                 view(&v[layer.weights.clone()], layer.outputs, layer.inputs),
                 view(input, layer.inputs, n),
-                1.0,
+                if normalised { 0.0 } else { 1.0 },
             );
             if l > 0 {
                 gemm(
@@ -313,6 +422,15 @@ impl Mlp {
                     view(&theta[layer.weights.clone()], layer.outputs, layer.inputs),
                     view(&ws.ra[l - 1], layer.inputs, n),
                     1.0,
+                );
+            }
+            if normalised {
+                batch_norm::r_forward(
+                    &mut ws.rz[l],
+                    &theta[layer.scales.clone()],
+                    &v[layer.scales.clone()],
+                    &v[layer.biases.clone()],
+                    &mut ws.norm[l],
                 );
             }
             if l < last {
@@ -347,7 +465,28 @@ impl Mlp {
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let input = if l == 0 { &data.inputs } else { &ws.a[l - 1] };
             let (rdelta_before, rdelta_rest) = ws.rdelta.split_at_mut(l);
-            let rdelta = &rdelta_rest[0];
+            // (∂ℓ/∂z_l, R ∂ℓ/∂z_l), or (∂ℓ/∂u_l, R ∂ℓ/∂u_l) for a normalised layer.
+            let (delta, rdelta) = if layer.scales.is_empty() {
+                row_sums(
+                    &rdelta_rest[0],
+                    layer.outputs,
+                    &mut out[layer.biases.clone()],
+                );
+                (&ws.delta[l], &rdelta_rest[0])
+            } else {
+                let (scales, biases) =
+                    out[layer.scales.start..layer.biases.end].split_at_mut(layer.outputs);
+                batch_norm::r_backward(
+                    &ws.delta[l],
+                    &rdelta_rest[0],
+                    &theta[layer.scales.clone()],
+                    &v[layer.scales.clone()],
+                    scales,
+                    biases,
+                    &mut ws.norm[l],
+                );
+                (&ws.norm[l].du, &ws.norm[l].rdu)
+            };
             let w_out = &mut out[layer.weights.clone()];
             w_out.copy_from_slice(&v[layer.weights.clone()]);
             gemm(
@@ -361,12 +500,11 @@ impl Mlp {
                 gemm(
                     w_out,
                     (layer.outputs, layer.inputs),
-                    view(&ws.delta[l], layer.outputs, n),
+                    view(delta, layer.outputs, n),
                     view(&ws.ra[l - 1], layer.inputs, n).transpose(),
                     1.0,
                 );
             }
-            row_sums(rdelta, layer.outputs, &mut out[layer.biases.clone()]);
             if l > 0 {
                 // scratch = V_W_lᵀ δ_l + W_lᵀ R δ_l.
                 let scratch = &mut ws.scratch[l];
@@ -374,7 +512,7 @@ impl Mlp {
                     scratch,
                     (layer.inputs, n),
                     view(&v[layer.weights.clone()], layer.outputs, layer.inputs).transpose(),
-                    view(&ws.delta[l], layer.outputs, n),
+                    view(delta, layer.outputs, n),
                     0.0,
                 );
                 gemm(
@@ -393,21 +531,41 @@ impl Mlp {
         }
     }
 
-    fn forward(&self, theta: &[f64], data: &Dataset, ws: &mut Workspace) {
+    /// Forward pass; normalised layers use the batch's statistics, or `frozen` (eval mode).
+    fn forward(
+        &self,
+        theta: &[f64],
+        data: &Dataset,
+        ws: &mut Workspace,
+        frozen: Option<&Statistics>,
+    ) {
         let n = data.examples();
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter().enumerate() {
             let (done, current) = ws.a.split_at_mut(l);
             let input = if l == 0 { &data.inputs } else { &done[l - 1] };
             let z = &mut ws.z[l];
-            broadcast_bias(z, &theta[layer.biases.clone()], layer.outputs);
+            let normalised = !layer.scales.is_empty();
+            if !normalised {
+                broadcast_bias(z, &theta[layer.biases.clone()], layer.outputs);
+            }
             gemm(
                 z,
                 (layer.outputs, n),
                 view(&theta[layer.weights.clone()], layer.outputs, layer.inputs),
                 view(input, layer.inputs, n),
-                1.0,
+                if normalised { 0.0 } else { 1.0 },
             );
+            if normalised {
+                batch_norm::forward(
+                    z,
+                    &theta[layer.scales.clone()],
+                    &theta[layer.biases.clone()],
+                    self.batch_norm.unwrap_or(0.0),
+                    frozen.map(|f| (&f.mean[l][..], &f.inv_std[l][..])),
+                    &mut ws.norm[l],
+                );
+            }
             if l < last {
                 let (a, d1, d2) = (&mut current[0], &mut ws.d1[l], &mut ws.d2[l]);
                 for i in 0..z.len() {
@@ -470,6 +628,7 @@ pub struct Workspace {
     ra: Vec<Vec<f64>>,
     rdelta: Vec<Vec<f64>>,
     scratch: Vec<Vec<f64>>,
+    norm: Vec<NormBuffers>,
 }
 
 fn view(data: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {
@@ -537,8 +696,9 @@ mod tests {
         }
     }
 
-    /// Weights from `initialise` and biases N(0, 0.3²) (zero biases would put ReLU units of
-    /// dead inputs exactly on their kink, where no derivative exists).
+    /// Weights from `initialise`, biases N(0, 0.3²) (zero biases would put ReLU units of
+    /// dead inputs exactly on their kink, where no derivative exists) and normalisation gains
+    /// 1 + N(0, 0.3²) (so that no term of the derivatives is hidden by γ = 1).
     fn random_point(net: &Mlp, rng: &mut crate::mc::StreamRng) -> Vec<f64> {
         use rand::RngExt;
         let mut theta = net.initialise(1.5, rng);
@@ -546,15 +706,22 @@ mod tests {
             for b in &mut theta[l.biases.clone()] {
                 *b = 0.3 * rng.sample::<f64, _>(rand_distr::StandardNormal);
             }
+            for g in &mut theta[l.scales.clone()] {
+                *g += 0.3 * rng.sample::<f64, _>(rand_distr::StandardNormal);
+            }
         }
         theta
     }
 
+    /// Every activation × loss, without and with batch normalisation (ε = 1e-3, large
+    /// enough to keep the test's third derivatives O(1) on 10–12 examples).
     fn networks() -> Vec<Mlp> {
         let mut nets = Vec::new();
         for &activation in Activation::ALL {
             for &loss in Loss::ALL {
-                nets.push(Mlp::new(&[5, 4, 3, 3], activation, loss, 1e-2));
+                let net = Mlp::new(&[5, 4, 3, 3], activation, loss, 1e-2);
+                nets.push(net.clone().with_batch_norm(1e-3));
+                nets.push(net);
             }
         }
         nets
@@ -624,8 +791,10 @@ mod tests {
         }
     }
 
-    /// An independent gradient, written per example with plain loops and generic over the
-    /// scalar: with `Dual64` at θ + εv its derivative part is `Hv` (forward over reverse).
+    /// An independent gradient, written with plain loops over examples and units and
+    /// generic over the scalar: with `Dual64` at θ + εv its derivative part is `Hv` (forward
+    /// over reverse). Batch normalisation is differentiated in the textbook form through μ
+    /// and σ² (Ioffe & Szegedy 2015, p. 4), not the compact form of `batch_norm.rs`.
     fn reference_gradient<T: DualNum<Primitive = f64> + Copy>(
         net: &Mlp,
         theta: &[T],
@@ -650,41 +819,83 @@ mod tests {
                 }
             }
         };
+        let zero = T::from(0.0);
         let n = data.examples();
         let scale = 1.0 / n as f64;
-        let mut grad = vec![T::from(0.0); theta.len()];
+        let mut grad = vec![zero; theta.len()];
         let w = |l: &LayerSlices, i: usize, j: usize| theta[l.weights.start + i + j * l.outputs];
-        for k in 0..n {
-            let x: Vec<T> = data.inputs[k * data.features..(k + 1) * data.features]
+        let last = net.layers.len() - 1;
+        // acts[l][k]: the inputs of layer l for example k; per hidden layer the slopes σ′,
+        // and for a normalised one (x̂, μ, σ²).
+        let mut acts: Vec<Vec<Vec<T>>> = vec![
+            (0..n)
+                .map(|k| {
+                    data.inputs[k * data.features..(k + 1) * data.features]
+                        .iter()
+                        .map(|&v| T::from(v))
+                        .collect()
+                })
+                .collect(),
+        ];
+        let mut slopes: Vec<Vec<Vec<T>>> = Vec::new();
+        // Per normalised layer: x̂[k][i] and σ²[i].
+        type Normalised<T> = Option<(Vec<Vec<T>>, Vec<T>)>;
+        let mut norms: Vec<Normalised<T>> = Vec::new();
+        for (li, l) in net.layers.iter().enumerate() {
+            let normalised = !l.scales.is_empty();
+            let mut z: Vec<Vec<T>> = acts[li]
                 .iter()
-                .map(|&v| T::from(v))
+                .map(|input| {
+                    (0..l.outputs)
+                        .map(|i| {
+                            let start = if normalised {
+                                zero
+                            } else {
+                                theta[l.biases.start + i]
+                            };
+                            (0..l.inputs).fold(start, |s, j| s + w(l, i, j) * input[j])
+                        })
+                        .collect()
+                })
                 .collect();
-            let mut acts = vec![x];
-            let mut slopes = Vec::new();
-            let last = net.layers.len() - 1;
-            for (li, l) in net.layers.iter().enumerate() {
-                let input = &acts[li];
-                let z: Vec<T> = (0..l.outputs)
-                    .map(|i| {
-                        (0..l.inputs)
-                            .fold(theta[l.biases.start + i], |s, j| s + w(l, i, j) * input[j])
-                    })
-                    .collect();
-                if li < last {
-                    let (a, d): (Vec<T>, Vec<T>) = z.iter().map(|&z| act(z)).unzip();
-                    acts.push(a);
-                    slopes.push(d);
-                } else {
-                    acts.push(z);
+            if normalised {
+                let eps = net.batch_norm.unwrap();
+                let mut xhat = z.clone();
+                let mut variance = vec![zero; l.outputs];
+                for i in 0..l.outputs {
+                    let mu = z.iter().fold(zero, |s, zk| s + zk[i]) * scale;
+                    let var = z.iter().fold(zero, |s, zk| s + (zk[i] - mu) * (zk[i] - mu)) * scale;
+                    for k in 0..n {
+                        xhat[k][i] = (z[k][i] - mu) / (var + eps).sqrt();
+                        z[k][i] =
+                            theta[l.scales.start + i] * xhat[k][i] + theta[l.biases.start + i];
+                    }
+                    variance[i] = var;
                 }
+                norms.push(Some((xhat, variance)));
+            } else {
+                norms.push(None);
             }
-            let z = &acts[last + 1];
-            let y = data.labels[k];
-            let mut delta: Vec<T> = match net.loss {
+            if li < last {
+                let (a, d): (Vec<Vec<T>>, Vec<Vec<T>>) = z
+                    .iter()
+                    .map(|zk| zk.iter().map(|&v| act(v)).unzip())
+                    .unzip();
+                acts.push(a);
+                slopes.push(d);
+            } else {
+                acts.push(z);
+            }
+        }
+        // delta[k][i] = ∂ℓ/∂z of the current layer.
+        let mut delta: Vec<Vec<T>> = acts[last + 1]
+            .iter()
+            .zip(&data.labels)
+            .map(|(z, &y)| match net.loss {
                 Loss::CrossEntropy => {
                     let max = z.iter().map(|v| v.re()).fold(f64::NEG_INFINITY, f64::max);
                     let e: Vec<T> = z.iter().map(|&v| (v - max).exp()).collect();
-                    let sum = e.iter().fold(T::from(0.0), |s, &v| s + v);
+                    let sum = e.iter().fold(zero, |s, &v| s + v);
                     e.iter()
                         .enumerate()
                         .map(|(i, &v)| (v / sum - f64::from(u8::from(i == y))) * scale)
@@ -695,24 +906,54 @@ mod tests {
                     .enumerate()
                     .map(|(i, &v)| (v - f64::from(u8::from(i == y))) * scale)
                     .collect(),
-            };
-            for (li, l) in net.layers.iter().enumerate().rev() {
-                let input = &acts[li];
+            })
+            .collect();
+        for (li, l) in net.layers.iter().enumerate().rev() {
+            if let Some((xhat, variance)) = &norms[li] {
+                // Through z = γx̂ + β, x̂ = (u − μ)/√(σ² + ε), μ and σ² of the batch.
+                let eps = net.batch_norm.unwrap();
                 for i in 0..l.outputs {
-                    grad[l.biases.start + i] += delta[i];
-                    for j in 0..l.inputs {
-                        grad[l.weights.start + i + j * l.outputs] += delta[i] * input[j];
+                    let gamma = theta[l.scales.start + i];
+                    let sd = (variance[i] + eps).sqrt();
+                    let dx: Vec<T> = (0..n).map(|k| delta[k][i] * gamma).collect();
+                    for k in 0..n {
+                        grad[l.scales.start + i] += delta[k][i] * xhat[k][i];
+                        grad[l.biases.start + i] += delta[k][i];
+                    }
+                    // ∂ℓ/∂σ² = Σ dx (u − μ)(−½)(σ² + ε)^(−3/2), with u − μ = x̂·sd.
+                    let dvar = (0..n).fold(zero, |s, k| s + dx[k] * xhat[k][i] * sd) * (-0.5)
+                        / (sd * sd * sd);
+                    // ∂ℓ/∂μ = −Σ dx/sd (the σ² term vanishes: Σ (u − μ) = 0).
+                    let dmu = (0..n).fold(zero, |s, k| s + dx[k]) * (-1.0) / sd;
+                    for k in 0..n {
+                        delta[k][i] =
+                            dx[k] / sd + dvar * xhat[k][i] * sd * (2.0 * scale) + dmu * scale;
                     }
                 }
-                if li > 0 {
-                    delta = (0..l.inputs)
-                        .map(|j| {
-                            let back =
-                                (0..l.outputs).fold(T::from(0.0), |s, i| s + w(l, i, j) * delta[i]);
-                            back * slopes[li - 1][j]
-                        })
-                        .collect();
+            }
+            let input = &acts[li];
+            for k in 0..n {
+                for i in 0..l.outputs {
+                    if l.scales.is_empty() {
+                        grad[l.biases.start + i] += delta[k][i];
+                    }
+                    for j in 0..l.inputs {
+                        grad[l.weights.start + i + j * l.outputs] += delta[k][i] * input[k][j];
+                    }
                 }
+            }
+            if li > 0 {
+                delta = (0..n)
+                    .map(|k| {
+                        (0..l.inputs)
+                            .map(|j| {
+                                let back =
+                                    (0..l.outputs).fold(zero, |s, i| s + w(l, i, j) * delta[k][i]);
+                                back * slopes[li - 1][k][j]
+                            })
+                            .collect()
+                    })
+                    .collect();
             }
         }
         for l in &net.layers {
@@ -800,6 +1041,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Eval mode is the frozen affine map: the outputs of a subset of the examples under the
+    /// whole set's frozen statistics equal those of train mode on the whole set, and differ
+    /// from train mode on the subset alone (whose own statistics differ).
+    #[test]
+    fn eval_mode_applies_the_frozen_statistics() {
+        let data = small_data(12, 5);
+        let net =
+            Mlp::new(&[5, 4, 3], Activation::Tanh, Loss::CrossEntropy, 0.0).with_batch_norm(1e-5);
+        let theta = random_point(&net, &mut chunk_stream(4, "eval", 0, 0));
+        let mut ws = net.workspace(data.examples());
+        let frozen = net.statistics(&theta, &data, &mut ws);
+        let whole = ws.z[1].clone();
+        let head = Dataset {
+            inputs: data.inputs[..4 * 5].to_vec(),
+            labels: data.labels[..4].to_vec(),
+            ..data.clone()
+        };
+        let mut head_ws = net.workspace(4);
+        net.accuracy(&theta, &head, &mut head_ws, Some(&frozen));
+        assert!(max_abs_diff(&head_ws.z[1], &whole[..4 * 3]) < 1e-13);
+        net.accuracy(&theta, &head, &mut head_ws, None);
+        assert!(max_abs_diff(&head_ws.z[1], &whole[..4 * 3]) > 1e-3);
     }
 
     use super::super::hessian::dense_hessian;

@@ -11,6 +11,7 @@
 //! the loss between two weight vectors.
 
 mod audit;
+mod batch_norm;
 mod critical;
 mod data;
 mod hessian;
@@ -21,6 +22,7 @@ mod symmetry;
 mod train;
 
 pub use audit::{CurvatureAudit, GradientShares, LayerGradient, audit_curvature, layer_gradients};
+pub use batch_norm::Statistics;
 pub use critical::{
     CriticalSearch, NewtonStep, SearchOutcome, SearchSettings, convergence_order,
     nearest_critical_point,

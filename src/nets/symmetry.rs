@@ -10,8 +10,10 @@ use super::mlp::{Activation, Loss, Mlp};
 /// unit's sign is chosen to make its bias non-negative (ties broken by its first non-zero
 /// incoming weight), then the units are sorted by (bias, incoming weights) in descending
 /// order; under cross-entropy the output biases are centred on their mean. Two parameter
-/// vectors of the same function under these symmetries get the same representative. Networks with other than one hidden layer are returned unchanged (their
-/// deeper permutation symmetries are not handled).
+/// vectors of the same function under these symmetries get the same representative.
+/// Networks with other than one hidden layer, or with batch normalisation, are returned
+/// unchanged (their deeper permutation symmetries and the normalised layers' scale
+/// invariance are not handled).
 ///
 /// ```
 /// use stuck::nets::{Activation, Loss, Mlp, canonical_form};
@@ -24,7 +26,7 @@ use super::mlp::{Activation, Loss, Mlp};
 /// ```
 pub fn canonical_form(net: &Mlp, theta: &[f64]) -> Vec<f64> {
     let layers = net.layers();
-    if layers.len() != 2 {
+    if layers.len() != 2 || net.batch_norm().is_some() {
         return theta.to_vec();
     }
     let (first, second) = (&layers[0], &layers[1]);

@@ -267,7 +267,7 @@ mod tests {
         }
         let last = &run.plateaus[2].theta;
         let mut ws = net.workspace(test_set.examples());
-        assert!(net.accuracy(last, &test_set, &mut ws) > 0.9);
+        assert!(net.accuracy(last, &test_set, &mut ws, None) > 0.9);
     }
 
     /// SGD on real minibatches: the same seed gives the same run bit for bit, and a

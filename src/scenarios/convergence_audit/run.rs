@@ -99,9 +99,9 @@ impl ConvergenceAudit {
         let mut ws = net.workspace(self.train.examples());
         let mut gradient = vec![0.0; p];
         let loss = net.loss_and_gradient(theta, &self.train, &mut ws, &mut gradient);
-        let train_accuracy = net.accuracy(theta, &self.train, &mut ws);
+        let train_accuracy = net.accuracy(theta, &self.train, &mut ws, None);
         let mut test_ws = net.workspace(self.test.examples());
-        let test_accuracy = net.accuracy(theta, &self.test, &mut test_ws);
+        let test_accuracy = net.accuracy(theta, &self.test, &mut test_ws, None);
         let hessian = dense_hessian(net, theta, &self.train);
         let classes = self.train.classes;
         let (spectrum, shares) =
