@@ -1,6 +1,7 @@
 //! Criterion benches of the network layer on the full UCI digits (1797 examples): one
-//! Hessian-vector product of a 64-16-10 tanh network (R-operator), and the dense Hessian of a
-//! 64-40-10 network (3010 parameters, 3010 products on the rayon pool) with its eigenvalues.
+//! Hessian-vector product of a 64-16-10 tanh network (R-operator), and the dense Hessians of
+//! the 64-16-10 and 64-40-10 networks (1210 and 3010 parameters; one thread, as JAX's peer,
+//! and every thread of the rayon pool) with their eigenvalues (faer, sequential).
 //! Run with `cargo bench --bench nets`; `scripts/jax_hessian_peer.py` does the same with JAX.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -42,7 +43,14 @@ fn dense_hessian_and_spectrum(c: &mut Criterion) {
         let net = Mlp::new(&[64, hidden, 10], Activation::Tanh, Loss::CrossEntropy, 0.0);
         let theta = net.initialise(1.0, &mut chunk_stream(3, "bench", 0, 0));
         let p = net.parameters();
-        group.bench_function(format!("hessian_p{p}"), |b| {
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a one-thread pool");
+        group.bench_function(format!("hessian_p{p}_1thread"), |b| {
+            b.iter(|| one_thread.install(|| black_box(dense_hessian(&net, &theta, &data))))
+        });
+        group.bench_function(format!("hessian_p{p}_all_threads"), |b| {
             b.iter(|| black_box(dense_hessian(&net, &theta, &data)))
         });
         let h = dense_hessian(&net, &theta, &data);

@@ -1,37 +1,68 @@
 //! The dense Hessian of a network's loss from P Hessian-vector products, and its spectrum.
 
-use faer::{Mat, Side};
+use faer::{Mat, MatRef, Par, Side, prelude::default};
 use rayon::prelude::*;
 
 use super::data::Dataset;
 use super::mlp::Mlp;
+use super::unit_column::first_computed_row;
 
-/// The Hessian at `theta`, column j = `H e_j` by the R-operator, symmetrised as `(H + Hᵀ)/2`
-/// (the two halves agree to rounding; the test bounds their difference). Columns are
-/// computed in parallel on the current rayon pool, each worker with its own workspace;
-/// every column is a deterministic function of `theta`, so the result does not depend on the
-/// number of threads. Returned column-major, `P × P`.
+/// The Hessian at `theta`, column-major `P × P`.
+///
+/// Without batch normalisation column j is `H e_j` from an R-operator specialised to unit
+/// directions (`unit_column.rs`), which computes only the rows from j's own block of its
+/// layer on; the rows below are copied from the columns that computed them (H is
+/// symmetric), and the entries computed from both sides are symmetrised as `(H + Hᵀ)/2` (the two
+/// halves agree to rounding; the tests bound their difference). With batch normalisation
+/// every column is a general Hessian-vector product along `e_j`, symmetrised the same way.
+/// Blocks of columns are computed in parallel on the current rayon pool, each with its own
+/// workspace; every column is a deterministic function of `theta`, so the result does not
+/// depend on the number of threads.
 pub fn dense_hessian(net: &Mlp, theta: &[f64], data: &Dataset) -> Vec<f64> {
     let p = net.parameters();
     let mut hessian = vec![0.0; p * p];
-    hessian.par_chunks_mut(p).enumerate().for_each_init(
-        || {
+    let specialised = net.batch_norm().is_none();
+    // Contiguous blocks of columns, one workspace (and one gradient pass) per block: about
+    // eight blocks per thread balance the load without repeating the set-up per column.
+    let block = p.div_ceil(8 * rayon::current_num_threads()).max(1);
+    hessian
+        .par_chunks_mut(p * block)
+        .enumerate()
+        .for_each(|(b, columns)| {
             let mut ws = net.workspace(data.examples());
-            let mut gradient = vec![0.0; p];
-            net.loss_and_gradient(theta, data, &mut ws, &mut gradient);
-            (ws, vec![0.0; p])
-        },
-        |(ws, unit), (j, column)| {
-            unit[j] = 1.0;
-            net.hessian_vector(theta, data, ws, unit, column);
-            unit[j] = 0.0;
-        },
-    );
+            let mut unit = vec![0.0; p];
+            net.loss_and_gradient(theta, data, &mut ws, &mut unit);
+            unit.fill(0.0);
+            for (c, column) in columns.chunks_mut(p).enumerate() {
+                let j = b * block + c;
+                if specialised {
+                    net.hessian_unit_column(theta, data, &mut ws, j, column);
+                } else {
+                    unit[j] = 1.0;
+                    net.hessian_vector(theta, data, &mut ws, &unit, column);
+                    unit[j] = 0.0;
+                }
+            }
+        });
+    // First computed row of each column (0 for general products).
+    let starts: Vec<usize> = (0..p)
+        .map(|j| {
+            if specialised {
+                first_computed_row(net, j)
+            } else {
+                0
+            }
+        })
+        .collect();
     for j in 0..p {
         for i in 0..j {
-            let mean = 0.5 * (hessian[i + j * p] + hessian[j + i * p]);
-            hessian[i + j * p] = mean;
-            hessian[j + i * p] = mean;
+            let value = if i < starts[j] {
+                hessian[j + i * p]
+            } else {
+                0.5 * (hessian[i + j * p] + hessian[j + i * p])
+            };
+            hessian[i + j * p] = value;
+            hessian[j + i * p] = value;
         }
     }
     hessian
@@ -86,7 +117,9 @@ pub struct Spectrum {
 
 impl Spectrum {
     /// The spectrum of the column-major symmetric `n × n` matrix `m` (faer's self-adjoint
-    /// eigenvalue solver on the lower triangle); `None` if it does not converge.
+    /// eigenvalue solver on the lower triangle, sequential: the engine runs seeds in parallel,
+    /// and a fixed order of operations keeps the result independent of the thread count);
+    /// `None` if it does not converge.
     ///
     /// ```
     /// use stuck::nets::Spectrum;
@@ -94,8 +127,22 @@ impl Spectrum {
     /// assert!((s.eigenvalues[0] - 1.0).abs() < 1e-12 && (s.eigenvalues[1] - 3.0).abs() < 1e-12);
     /// ```
     pub fn of(m: &[f64], n: usize) -> Option<Self> {
-        let matrix = Mat::from_fn(n, n, |i, j| m[i + j * n]);
-        let mut eigenvalues = matrix.self_adjoint_eigenvalues(Side::Lower).ok()?;
+        use faer::dyn_stack::{MemBuffer, MemStack};
+        use faer::linalg::evd::{self, ComputeEigenvectors};
+        let matrix = MatRef::from_column_major_slice(m, n, n);
+        let mut values = faer::diag::Diag::<f64>::zeros(n);
+        let scratch =
+            evd::self_adjoint_evd_scratch::<f64>(n, ComputeEigenvectors::No, Par::Seq, default());
+        evd::self_adjoint_evd(
+            matrix,
+            values.as_mut(),
+            None,
+            Par::Seq,
+            MemStack::new(&mut MemBuffer::new(scratch)),
+            default(),
+        )
+        .ok()?;
+        let mut eigenvalues: Vec<f64> = values.column_vector().iter().copied().collect();
         eigenvalues.sort_by(f64::total_cmp);
         Some(Spectrum { eigenvalues })
     }

@@ -202,6 +202,11 @@ impl Mlp {
         self.loss
     }
 
+    /// The weight-decay coefficient λ.
+    pub fn weight_decay(&self) -> f64 {
+        self.weight_decay
+    }
+
     /// Glorot-style initialisation: weights `N(0, gain²/fan_in)`, biases 0, normalisation
     /// gains 1.
     pub fn initialise<R: rand::Rng + ?Sized>(&self, gain: f64, rng: &mut R) -> Vec<f64> {
@@ -439,28 +444,7 @@ impl Mlp {
                 }
             }
         }
-        // R δ_L.
-        let out_width = self.layers[last].outputs;
-        let scale = 1.0 / n as f64;
-        match self.loss {
-            Loss::SquaredError => {
-                for (rd, rz) in ws.rdelta[last].iter_mut().zip(&ws.rz[last]) {
-                    *rd = rz * scale;
-                }
-            }
-            Loss::CrossEntropy => {
-                // ws.a[last] holds the softmax probabilities (see output_delta).
-                for k in 0..n {
-                    let cols = k * out_width..(k + 1) * out_width;
-                    let p = &ws.a[last][cols.clone()];
-                    let rz = &ws.rz[last][cols.clone()];
-                    let mean: f64 = p.iter().zip(rz).map(|(p, r)| p * r).sum();
-                    for ((rd, p), r) in ws.rdelta[last][cols].iter_mut().zip(p).zip(rz) {
-                        *rd = p * (r - mean) * scale;
-                    }
-                }
-            }
-        }
+        self.output_r_delta(n, ws);
         // Backward R pass.
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let input = if l == 0 { &data.inputs } else { &ws.a[l - 1] };
@@ -522,10 +506,39 @@ impl Mlp {
                     view(rdelta, layer.outputs, n),
                     1.0,
                 );
-                let target = &mut rdelta_before[l - 1];
-                let (d1, d2, rz, back) = (&ws.d1[l - 1], &ws.d2[l - 1], &ws.rz[l - 1], &ws.back[l]);
-                for i in 0..target.len() {
-                    target[i] = scratch[i] * d1[i] + back[i] * d2[i] * rz[i];
+                chain_r_delta(
+                    &mut rdelta_before[l - 1],
+                    scratch,
+                    (&ws.d1[l - 1], &ws.d2[l - 1]),
+                    &ws.rz[l - 1],
+                    &ws.back[l],
+                );
+            }
+        }
+    }
+
+    /// `R δ_L` from `R z_L` (after the forward R pass): `R z_L / N` for squared error,
+    /// `(diag p − p pᵀ) R z_L / N` per example for cross-entropy.
+    pub(super) fn output_r_delta(&self, n: usize, ws: &mut Workspace) {
+        let last = self.layers.len() - 1;
+        let out_width = self.layers[last].outputs;
+        let scale = 1.0 / n as f64;
+        match self.loss {
+            Loss::SquaredError => {
+                for (rd, rz) in ws.rdelta[last].iter_mut().zip(&ws.rz[last]) {
+                    *rd = rz * scale;
+                }
+            }
+            Loss::CrossEntropy => {
+                // ws.a[last] holds the softmax probabilities (see output_delta).
+                for k in 0..n {
+                    let cols = k * out_width..(k + 1) * out_width;
+                    let p = &ws.a[last][cols.clone()];
+                    let rz = &ws.rz[last][cols.clone()];
+                    let mean: f64 = p.iter().zip(rz).map(|(p, r)| p * r).sum();
+                    for ((rd, p), r) in ws.rdelta[last][cols].iter_mut().zip(p).zip(rz) {
+                        *rd = p * (r - mean) * scale;
+                    }
                 }
             }
         }
@@ -617,27 +630,27 @@ impl Mlp {
 /// Buffers of one network on a fixed number of examples (one per thread).
 #[derive(Debug, Clone)]
 pub struct Workspace {
-    examples: usize,
-    z: Vec<Vec<f64>>,
-    a: Vec<Vec<f64>>,
-    d1: Vec<Vec<f64>>,
-    d2: Vec<Vec<f64>>,
-    delta: Vec<Vec<f64>>,
-    back: Vec<Vec<f64>>,
-    rz: Vec<Vec<f64>>,
-    ra: Vec<Vec<f64>>,
-    rdelta: Vec<Vec<f64>>,
-    scratch: Vec<Vec<f64>>,
-    norm: Vec<NormBuffers>,
+    pub(super) examples: usize,
+    pub(super) z: Vec<Vec<f64>>,
+    pub(super) a: Vec<Vec<f64>>,
+    pub(super) d1: Vec<Vec<f64>>,
+    pub(super) d2: Vec<Vec<f64>>,
+    pub(super) delta: Vec<Vec<f64>>,
+    pub(super) back: Vec<Vec<f64>>,
+    pub(super) rz: Vec<Vec<f64>>,
+    pub(super) ra: Vec<Vec<f64>>,
+    pub(super) rdelta: Vec<Vec<f64>>,
+    pub(super) scratch: Vec<Vec<f64>>,
+    pub(super) norm: Vec<NormBuffers>,
 }
 
-fn view(data: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {
+pub(super) fn view(data: &[f64], rows: usize, cols: usize) -> MatRef<'_, f64> {
     MatRef::from_column_major_slice(data, rows, cols)
 }
 
 /// `dst ← beta·dst + lhs·rhs` (beta 0 overwrites), sequential: the engine parallelises over
 /// seeds, so a GEMM never spawns threads of its own.
-fn gemm(
+pub(super) fn gemm(
     dst: &mut [f64],
     (rows, cols): (usize, usize),
     lhs: MatRef<'_, f64>,
@@ -663,8 +676,24 @@ fn broadcast_bias(dst: &mut [f64], bias: &[f64], rows: usize) {
     }
 }
 
+/// `R δ_{l−1} = scratch ⊙ σ′(z_{l−1}) + back ⊙ σ″(z_{l−1}) ⊙ R z_{l−1}`, with
+/// `scratch = R(W_lᵀ δ_l)` and `back = W_lᵀ δ_l` (zipped slices: no bounds checks, and the
+/// loop vectorises).
+pub(super) fn chain_r_delta(
+    target: &mut [f64],
+    scratch: &[f64],
+    (d1, d2): (&[f64], &[f64]),
+    rz: &[f64],
+    back: &[f64],
+) {
+    let second = d2.iter().zip(rz).zip(back);
+    for (((t, s), d1), ((d2, rz), b)) in target.iter_mut().zip(scratch).zip(d1).zip(second) {
+        *t = s * d1 + b * d2 * rz;
+    }
+}
+
 /// `out = M 1` for the `rows × n` matrix M.
-fn row_sums(m: &[f64], rows: usize, out: &mut [f64]) {
+pub(super) fn row_sums(m: &[f64], rows: usize, out: &mut [f64]) {
     out.iter_mut().for_each(|o| *o = 0.0);
     for column in m.chunks(rows) {
         out.iter_mut().zip(column).for_each(|(o, v)| *o += v);
@@ -1065,6 +1094,33 @@ mod tests {
         assert!(max_abs_diff(&head_ws.z[1], &whole[..4 * 3]) < 1e-13);
         net.accuracy(&theta, &head, &mut head_ws, None);
         assert!(max_abs_diff(&head_ws.z[1], &whole[..4 * 3]) > 1e-3);
+    }
+
+    /// The dense Hessian (specialised unit columns, lower rows by symmetry) equals the
+    /// matrix of general Hessian-vector products along every `e_j`, for every activation,
+    /// loss and depth-2 network, with and without batch normalisation, to 1e-12 relative.
+    #[test]
+    fn dense_hessian_matches_general_products_along_unit_vectors() {
+        let data = small_data(10, 5);
+        for net in networks() {
+            let mut rng = chunk_stream(6, "columns", 0, 0);
+            let theta = random_point(&net, &mut rng);
+            let p = net.parameters();
+            let mut unit = vec![0.0; p];
+            let mut general = vec![0.0; p * p];
+            for j in 0..p {
+                unit[j] = 1.0;
+                general[j * p..(j + 1) * p].copy_from_slice(&hvp_of(&net, &theta, &data, &unit));
+                unit[j] = 0.0;
+            }
+            let h = dense_hessian(&net, &theta, &data);
+            let size = general.iter().fold(1e-3, |m: f64, x| m.max(x.abs()));
+            assert!(
+                max_abs_diff(&h, &general) < 1e-12 * size,
+                "{net:?}: {}",
+                max_abs_diff(&h, &general)
+            );
+        }
     }
 
     use super::super::hessian::dense_hessian;

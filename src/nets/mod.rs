@@ -20,6 +20,7 @@ mod lanczos;
 mod mlp;
 mod symmetry;
 mod train;
+mod unit_column;
 
 pub use audit::{CurvatureAudit, GradientShares, LayerGradient, audit_curvature, layer_gradients};
 pub use batch_norm::Statistics;
