@@ -45,6 +45,12 @@ fn copies_of_a_point_are_counted_once() {
         found(0.5, 1, -0.1, vec![3.0, 2.0, 1.0]),
         // The same loss and index, another point: one family (a critical manifold).
         found(0.5, 1, -0.2, vec![5.0, 2.0, 1.0]),
+        // The same again, but its eigenvalues at zero round to one more negative one: the
+        // index at τ = 0 does not split the family.
+        SearchRun {
+            index: vec![2, 1, 1, 1],
+            ..found(0.5, 1, -0.2, vec![7.0, 2.0, 1.0])
+        },
         // Another loss.
         found(0.2, 0, 0.0, a.clone()),
     ];
@@ -53,7 +59,7 @@ fn copies_of_a_point_are_counted_once() {
     let points = distinct_points(runs.iter().chain([&stalled]));
     assert_eq!(points.len(), 3);
     assert_eq!(points[0].loss, 0.2);
-    assert_eq!(points.iter().map(|p| p.found).sum::<u64>(), 5);
+    assert_eq!(points.iter().map(|p| p.found).sum::<u64>(), 6);
     assert!(points[0].is_minimum(1e-3) && !points[1].is_minimum(1e-3));
 }
 
