@@ -67,6 +67,36 @@ enum Builtin {
         #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
         seed: u64,
     },
+    /// Is your model stuck? Classify the end point of your own trained network (minimum,
+    /// saddle, plateau, not critical) from its full-data gradient and Hessian.
+    #[command(
+        after_help = "The model is a .safetensors file of a PyTorch nn.Sequential of Linear layers (optionally\nBatchNorm1d after hidden ones) with one activation; the data a CSV of features then an\ninteger label, used exactly as given. Writes audit.csv, audit-layers.csv,\naudit-spectrum.csv, audit.json and audit-spectrum.png.\n\nExample:\n  stuck audit --model digits.safetensors --data digits.csv --activation tanh --out audit/"
+    )]
+    Audit {
+        /// The model (.safetensors, PyTorch nn.Sequential naming).
+        #[arg(long)]
+        model: PathBuf,
+        /// The training data (CSV: features, then the integer label).
+        #[arg(long)]
+        data: PathBuf,
+        /// The training loss: cross-entropy (mean over examples, PyTorch's default) or squared
+        /// error against the one-hot label, (1/2N)Σ‖z − e_y‖² (C/2 times PyTorch's MSELoss).
+        #[arg(long, value_enum, default_value = "ce")]
+        loss: AuditLoss,
+        /// Hidden activation [default: the file's metadata key `activation`].
+        #[arg(long, value_parser = parse_activation)]
+        activation: Option<crate::nets::Activation>,
+        /// Adds (λ/2)‖W‖² to the loss, as the optimizer's weight decay did in training.
+        #[arg(long, default_value_t = 0.0, value_parser = parse_weight_decay)]
+        weight_decay: f64,
+        /// Largest parameter count for the exact dense Hessian; beyond it, Lanczos and
+        /// stochastic Lanczos quadrature.
+        #[arg(long, default_value_t = crate::audit::DENSE_LIMIT)]
+        dense_limit: usize,
+        /// Output directory.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
     /// Combine the shard files of a run (from `--shard K/N`) into its CSV and manifest.
     #[command(
         after_help = "Example:\n  stuck hessian-signs --shard 1/2 --out a/ && stuck hessian-signs --shard 2/2 --out b/\n  stuck merge a/ b/ --out merged/"
@@ -82,6 +112,32 @@ enum Builtin {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// The losses `stuck audit` knows.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AuditLoss {
+    /// Softmax cross-entropy.
+    Ce,
+    /// Squared error against the one-hot label.
+    Mse,
+}
+
+fn parse_activation(text: &str) -> Result<crate::nets::Activation, String> {
+    text.parse().map_err(|_| {
+        let names: Vec<&str> = <crate::nets::Activation as crate::choice::Choice>::ALL
+            .iter()
+            .map(|a| crate::choice::Choice::name(*a))
+            .collect();
+        format!("`{text}` is not one of {}", names.join(", "))
+    })
+}
+
+fn parse_weight_decay(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a finite number ≥ 0")),
+    }
 }
 
 /// The parameter profiles every scenario defines.
@@ -272,6 +328,39 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
             }
             Ok(())
         }
+        Builtin::Audit {
+            model,
+            data,
+            loss,
+            activation,
+            weight_decay,
+            dense_limit,
+            out,
+        } => {
+            let request = crate::audit::AuditRequest {
+                model,
+                data,
+                options: crate::audit::ModelOptions {
+                    activation,
+                    loss: match loss {
+                        AuditLoss::Ce => crate::nets::Loss::CrossEntropy,
+                        AuditLoss::Mse => crate::nets::Loss::SquaredError,
+                    },
+                    weight_decay,
+                },
+                out,
+                dense_limit,
+            };
+            let (report, written) = crate::audit::run_audit(&request).map_err(|e| match e {
+                crate::audit::AuditError::Input(m) => RunError::Audit(m),
+                crate::audit::AuditError::Numerical(m) => RunError::Internal(m),
+            })?;
+            for path in written {
+                eprintln!("wrote {}", path.display());
+            }
+            print!("{}", audit_summary(&report));
+            Ok(())
+        }
         Builtin::Merge { inputs, out, force } => {
             let outcome = runner::merge(&inputs, &out, force)?;
             announce(&outcome, false);
@@ -279,6 +368,52 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
             Ok(())
         }
     }
+}
+
+/// What `stuck audit` prints: the verdict, the numbers behind it, and the advice.
+fn audit_summary(r: &crate::audit::AuditReport) -> String {
+    let widths: Vec<String> = r.widths.iter().map(|w| w.to_string()).collect();
+    let mut text = format!(
+        "model      {} ({}, {}, P = {}{})\n",
+        r.model,
+        widths.join("-"),
+        r.activation,
+        r.parameters,
+        r.batch_norm
+            .map_or(String::new(), |e| format!(", batch norm ε = {e:e}"))
+    );
+    text += &format!(
+        "data       {} ({} examples); loss {} = {:.6e}, accuracy {:.4}\n",
+        r.data, r.examples, r.loss_function, r.loss, r.accuracy
+    );
+    text += &format!("gradient   ‖g‖ = {:.3e}; per layer", r.gradient_norm);
+    for l in &r.layers {
+        text += &format!(
+            " [{}: ‖g‖ {:.2e}, rms {:.2e}]",
+            l.layer, l.gradient_norm, l.gradient_rms
+        );
+    }
+    text += &format!(
+        "\nHessian    ({}) λ_min = {:.4e}, λ_max = {:.4e}; index at τ = 0, 1e-4, 1e-3, 1e-2 (× λ_max): {:?}\n",
+        r.spectrum_method, r.lambda_min, r.lambda_max, r.index
+    );
+    text += &format!(
+        "gradient   share of ‖g‖² in the top-{} / near-null / negative eigenspaces: {:.3} / {:.3} / {:.3}\n",
+        r.widths.last().copied().unwrap_or(0),
+        r.share_top,
+        r.share_near_null,
+        r.share_negative
+    );
+    text += &format!(
+        "search     nearest critical point (Newton-MR): {} after {} steps, moved {:.3e}, loss {:.6e}, ‖g‖ {:.3e}\n",
+        r.search_outcome,
+        r.search_iterations,
+        r.search_distance,
+        r.search_loss,
+        r.search_gradient_norm
+    );
+    text += &format!("\nverdict    {}\n\n{}\n", r.verdict, r.advice);
+    text
 }
 
 fn tagged(outcome: &RunOutcome) -> Vec<(String, crate::report::Finding)> {

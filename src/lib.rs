@@ -33,6 +33,7 @@
 //! `nets → (optim, landscape, mc)`; `mc`, `stats`, `landscape` and `nets` depend on no scenario.
 
 pub mod atomic_file;
+pub mod audit;
 pub mod choice;
 pub mod cli;
 pub mod landscape;

@@ -67,6 +67,9 @@ pub enum RunError {
         /// Which limit that is.
         limit: &'static str,
     },
+    /// `stuck audit` could not read the model or the data, or write its results.
+    #[error("audit: {0}")]
+    Audit(String),
     /// A statistic could not be computed.
     #[error("statistics: {0}")]
     Stats(#[from] StatsError),

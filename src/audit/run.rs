@@ -1,0 +1,483 @@
+//! `stuck audit`: every number behind the verdict, on the full data, and the files it writes.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::data_file::load_csv;
+use super::model_file::{LoadedModel, ModelOptions, load_model};
+use super::verdict::{Evidence, PointClass, TAU, advice, classify};
+use crate::choice::Choice;
+use crate::mc::chunk_stream;
+use crate::nets::{
+    CriticalSearch, NewtonStep, SearchOutcome, SearchSettings, audit_curvature, dense_hessian,
+    lanczos, layer_gradients, nearest_critical_point, spectral_density,
+};
+use crate::output::{OutputDir, Series, line_plot, table_to_csv};
+use crate::report::{DataTable, Datum};
+
+/// The four thresholds τ (relative to λ_max) of the index, as in `convergence-audit`.
+pub const THRESHOLDS: [f64; 4] = [0.0, 1e-4, 1e-3, 1e-2];
+
+/// Largest P for the dense Hessian by default: at P = 4 000 the Hessian takes 128 MB and its
+/// eigendecomposition about half a minute on one core of the project's machine (6.7 s for
+/// the eigenvalues alone at P = 3 010, growing as P³); beyond it Lanczos and stochastic
+/// Lanczos quadrature take over.
+pub const DENSE_LIMIT: usize = 4000;
+
+/// What to audit and where to write.
+#[derive(Debug, Clone)]
+pub struct AuditRequest {
+    /// The `.safetensors` model.
+    pub model: PathBuf,
+    /// The CSV data.
+    pub data: PathBuf,
+    /// Activation, loss and weight decay.
+    pub options: ModelOptions,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Largest P for the dense Hessian.
+    pub dense_limit: usize,
+}
+
+/// Per layer: the gradient and the extreme eigenvalues of the layer's diagonal Hessian block.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRow {
+    /// Layer number (0 = first).
+    pub layer: usize,
+    /// Its parameters.
+    pub parameters: usize,
+    /// `‖g_l‖`.
+    pub gradient_norm: f64,
+    /// `‖g_l‖/√P_l`.
+    pub gradient_rms: f64,
+    /// Smallest eigenvalue of the block `H_ll` (NaN without the dense Hessian).
+    pub block_lambda_min: f64,
+    /// Largest eigenvalue of the block.
+    pub block_lambda_max: f64,
+}
+
+/// Everything the audit measured and concluded.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// The model file.
+    pub model: String,
+    /// The data file.
+    pub data: String,
+    /// Layer widths, input first.
+    pub widths: Vec<usize>,
+    /// Number of parameters P.
+    pub parameters: usize,
+    /// Number of examples.
+    pub examples: usize,
+    /// Hidden activation.
+    pub activation: String,
+    /// Loss function.
+    pub loss_function: String,
+    /// λ of the L2 term.
+    pub weight_decay: f64,
+    /// ε of batch normalisation, if any.
+    pub batch_norm: Option<f64>,
+    /// Mean loss over all examples (plus the L2 term).
+    pub loss: f64,
+    /// Fraction of examples classified right.
+    pub accuracy: f64,
+    /// `‖g‖`.
+    pub gradient_norm: f64,
+    /// Per layer.
+    pub layers: Vec<LayerRow>,
+    /// `dense` or `lanczos`.
+    pub spectrum_method: String,
+    /// Smallest Hessian eigenvalue.
+    pub lambda_min: f64,
+    /// Largest Hessian eigenvalue.
+    pub lambda_max: f64,
+    /// Eigenvalues below `−τ λ_max` at each of [`THRESHOLDS`] (estimated by SLQ beyond the
+    /// dense limit).
+    pub index: Vec<f64>,
+    /// Share of `‖g‖²` in the top-k eigenspace (k = classes), NaN beyond the dense limit.
+    pub share_top: f64,
+    /// Share of `‖g‖²` in `|λ| ≤ τ λ_max`.
+    pub share_near_null: f64,
+    /// Share of `‖g‖²` in `λ < −τ λ_max`.
+    pub share_negative: f64,
+    /// How the search for the nearest critical point ended.
+    pub search_outcome: String,
+    /// Its Newton iterations.
+    pub search_iterations: usize,
+    /// Distance moved.
+    pub search_distance: f64,
+    /// Loss where it stopped.
+    pub search_loss: f64,
+    /// Gradient norm where it stopped.
+    pub search_gradient_norm: f64,
+    /// The answer.
+    pub class: PointClass,
+    /// The answer's name.
+    pub verdict: String,
+    /// What the suite measured about it, and what to try.
+    pub advice: String,
+    /// Wall time of the audit.
+    pub seconds: f64,
+}
+
+/// Runs the audit and writes `audit.csv`, `audit-layers.csv`, `audit-spectrum.csv`,
+/// `audit.json` and `audit-spectrum.png` into `request.out`; returns the report and the files.
+///
+/// # Errors
+/// A bad model, data or output folder (one line, the user's to fix), or a failed
+/// eigendecomposition.
+pub fn run_audit(request: &AuditRequest) -> Result<(AuditReport, Vec<PathBuf>), AuditError> {
+    let started = Instant::now();
+    let LoadedModel { net, theta } =
+        load_model(&request.model, &request.options).map_err(AuditError::Input)?;
+    let layers = net.layers();
+    let (features, classes) = (layers[0].inputs, layers[layers.len() - 1].outputs);
+    let data = load_csv(&request.data, features, classes).map_err(AuditError::Input)?;
+    let out = OutputDir::open(&request.out, true).map_err(|e| AuditError::Input(e.to_string()))?;
+    let p = net.parameters();
+    let mut ws = net.workspace(data.examples());
+    let mut gradient = vec![0.0; p];
+    let loss = net.loss_and_gradient(&theta, &data, &mut ws, &mut gradient);
+    let accuracy = net.accuracy(&theta, &data, &mut ws, None);
+    let gradient_norm = gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
+    if !loss.is_finite() || !gradient_norm.is_finite() {
+        return Err(AuditError::Input(format!(
+            "the loss or its gradient is not finite at these weights on these data (loss {loss})"
+        )));
+    }
+    let curvature = if p <= request.dense_limit {
+        dense_curvature(&net, &theta, &data, &gradient)?
+    } else {
+        lanczos_curvature(&net, &theta, &data, &mut ws)
+    };
+    let search = nearest_critical_point(
+        &net,
+        &data,
+        &theta,
+        curvature.lambda_max.abs().max(f64::MIN_POSITIVE),
+        &SearchSettings {
+            iterations: 50,
+            step: NewtonStep::Minres(100),
+            tolerance: (1e-3 * gradient_norm).max(1e-9),
+            flatness: 1e-3,
+        },
+    );
+    let index_at_tau = curvature.index[2].round() as usize;
+    let evidence = Evidence {
+        search_converged: search.outcome == SearchOutcome::Critical,
+        loss_change: (search.losses.1 - loss).abs() / loss.abs().max(1e-12),
+        index: if curvature.lambda_min < -TAU * curvature.lambda_max {
+            index_at_tau.max(1)
+        } else {
+            0
+        },
+        near_null_share: curvature.share_near_null,
+    };
+    let class = classify(&evidence);
+    let layer_rows = layer_gradients(&net, &gradient)
+        .iter()
+        .zip(layers)
+        .enumerate()
+        .map(|(l, (g, slices))| LayerRow {
+            layer: l,
+            parameters: slices.biases.end - slices.weights.start,
+            gradient_norm: g.norm,
+            gradient_rms: g.rms,
+            block_lambda_min: curvature.blocks.get(l).map_or(f64::NAN, |b| b.0),
+            block_lambda_max: curvature.blocks.get(l).map_or(f64::NAN, |b| b.1),
+        })
+        .collect();
+    let mut widths: Vec<usize> = layers.iter().map(|l| l.inputs).collect();
+    widths.push(classes);
+    let report = AuditReport {
+        model: request.model.display().to_string(),
+        data: request.data.display().to_string(),
+        widths,
+        parameters: p,
+        examples: data.examples(),
+        activation: net.activation().name().into(),
+        loss_function: net.loss_function().name().into(),
+        weight_decay: net.weight_decay(),
+        batch_norm: net.batch_norm(),
+        loss,
+        accuracy,
+        gradient_norm,
+        layers: layer_rows,
+        spectrum_method: curvature.method.into(),
+        lambda_min: curvature.lambda_min,
+        lambda_max: curvature.lambda_max,
+        index: curvature.index.clone(),
+        share_top: curvature.share_top,
+        share_near_null: curvature.share_near_null,
+        share_negative: curvature.share_negative,
+        search_outcome: search.outcome.name().into(),
+        search_iterations: search.iterations,
+        search_distance: search.distance,
+        search_loss: search.losses.1,
+        search_gradient_norm: search.gradient_norms.1,
+        class,
+        verdict: class.name(),
+        advice: advice(class, curvature.lambda_min, curvature.lambda_max),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let written = write_outputs(out.path(), &report, &curvature, &search)?;
+    Ok((report, written))
+}
+
+/// Why an audit failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The model, the data or the output folder: the user's to fix.
+    #[error("{0}")]
+    Input(String),
+    /// A computation that should not fail did.
+    #[error("{0}")]
+    Numerical(String),
+}
+
+/// The curvature at θ, dense or estimated.
+struct Curvature {
+    method: &'static str,
+    lambda_min: f64,
+    lambda_max: f64,
+    index: Vec<f64>,
+    share_top: f64,
+    share_near_null: f64,
+    share_negative: f64,
+    /// Per layer: (λ_min, λ_max) of its diagonal block (empty beyond the dense limit).
+    blocks: Vec<(f64, f64)>,
+    /// Eigenvalues (dense) or Ritz values with their SLQ weights.
+    spectrum: Vec<(f64, f64)>,
+}
+
+fn dense_curvature(
+    net: &crate::nets::Mlp,
+    theta: &[f64],
+    data: &crate::nets::Dataset,
+    gradient: &[f64],
+) -> Result<Curvature, AuditError> {
+    let p = theta.len();
+    let hessian = dense_hessian(net, theta, data);
+    let classes = data.classes;
+    let audit = audit_curvature(&hessian, p, gradient, classes, TAU).ok_or_else(|| {
+        AuditError::Numerical("the Hessian's eigendecomposition did not converge".into())
+    })?;
+    let spectrum = &audit.spectrum;
+    let top = spectrum.max();
+    // Each layer's diagonal block: its extreme eigenvalues by Lanczos on the dense block
+    // (a full eigendecomposition of a 2 600-parameter first layer would double the cost).
+    let blocks = net
+        .layers()
+        .iter()
+        .map(|l| {
+            let range = l.weights.start..l.biases.end;
+            let n = range.len();
+            let apply = |x: &[f64], y: &mut [f64]| {
+                for (i, yi) in y.iter_mut().enumerate() {
+                    let row = range.start + i;
+                    *yi = x
+                        .iter()
+                        .enumerate()
+                        .map(|(j, xj)| hessian[row + (range.start + j) * p] * xj)
+                        .sum();
+                }
+            };
+            let start: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64 / 7.0).collect();
+            let ritz = lanczos(apply, &start, n.min(150));
+            (ritz.values[0], ritz.values[ritz.values.len() - 1])
+        })
+        .collect();
+    Ok(Curvature {
+        method: "dense",
+        lambda_min: spectrum.min(),
+        lambda_max: top,
+        index: THRESHOLDS
+            .iter()
+            .map(|t| spectrum.index(t * top.abs()) as f64)
+            .collect(),
+        share_top: audit.shares.top,
+        share_near_null: audit.shares.near_null,
+        share_negative: audit.shares.negative,
+        blocks,
+        spectrum: spectrum.eigenvalues.iter().map(|&l| (l, 1.0)).collect(),
+    })
+}
+
+/// Beyond the dense limit: extreme eigenvalues from 150 Lanczos steps (tested against the
+/// dense spectrum to 10⁻⁸ λ_max at P = 610) and the index fractions from stochastic Lanczos
+/// quadrature with 16 probes of 60 steps (tested within 5 standard errors of the dense count);
+/// the gradient shares need eigenvectors and are not computed.
+fn lanczos_curvature(
+    net: &crate::nets::Mlp,
+    theta: &[f64],
+    data: &crate::nets::Dataset,
+    ws: &mut crate::nets::Workspace,
+) -> Curvature {
+    let p = theta.len();
+    let mut apply = |x: &[f64], y: &mut [f64]| net.hessian_vector(theta, data, ws, x, y);
+    let mut rng = chunk_stream(1, "audit-lanczos", 0, 0);
+    let start: Vec<f64> = (0..p)
+        .map(|_| rand::RngExt::sample::<f64, _>(&mut rng, rand_distr::StandardNormal))
+        .collect();
+    let ritz = lanczos(&mut apply, &start, 150.min(p));
+    let (lambda_min, lambda_max) = (ritz.values[0], ritz.values[ritz.values.len() - 1]);
+    let density = spectral_density(&mut apply, p, 16, 60.min(p), &mut rng);
+    Curvature {
+        method: "lanczos",
+        lambda_min,
+        lambda_max,
+        index: THRESHOLDS
+            .iter()
+            .map(|t| density.fraction_below(-t * lambda_max.abs()) * p as f64)
+            .collect(),
+        share_top: f64::NAN,
+        share_near_null: f64::NAN,
+        share_negative: f64::NAN,
+        blocks: Vec::new(),
+        spectrum: {
+            let mut pairs: Vec<(f64, f64)> = density
+                .values
+                .iter()
+                .copied()
+                .zip(density.weights.iter().copied())
+                .collect();
+            pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+            pairs
+        },
+    }
+}
+
+fn write_outputs(
+    dir: &Path,
+    report: &AuditReport,
+    curvature: &Curvature,
+    search: &CriticalSearch,
+) -> Result<Vec<PathBuf>, AuditError> {
+    let mut written = Vec::new();
+    let mut write = |name: &str, bytes: Vec<u8>| -> Result<(), AuditError> {
+        let path = dir.join(name);
+        crate::atomic_file::write_atomically(&path, &bytes)
+            .map_err(|e| AuditError::Input(format!("cannot write {}: {e}", path.display())))?;
+        written.push(path);
+        Ok(())
+    };
+    let csv = |table: &DataTable| {
+        table_to_csv(table).map_err(|e| AuditError::Numerical(format!("csv: {e}")))
+    };
+    let mut summary = DataTable::new(
+        "",
+        &[
+            "parameters",
+            "examples",
+            "loss",
+            "accuracy",
+            "gradient_norm",
+            "spectrum_method",
+            "lambda_min",
+            "lambda_max",
+            "index_tau_0",
+            "index_tau_1e-4",
+            "index_tau_1e-3",
+            "index_tau_1e-2",
+            "share_top",
+            "share_near_null",
+            "share_negative",
+            "search_outcome",
+            "search_iterations",
+            "search_distance",
+            "search_loss",
+            "search_gradient_norm",
+            "verdict",
+        ],
+    );
+    let mut row: Vec<Datum> = vec![
+        (report.parameters as u64).into(),
+        (report.examples as u64).into(),
+        report.loss.into(),
+        report.accuracy.into(),
+        report.gradient_norm.into(),
+        report.spectrum_method.clone().into(),
+        report.lambda_min.into(),
+        report.lambda_max.into(),
+    ];
+    row.extend(report.index.iter().map(|&i| Datum::from(i)));
+    row.extend([
+        report.share_top.into(),
+        report.share_near_null.into(),
+        report.share_negative.into(),
+        report.search_outcome.clone().into(),
+        (report.search_iterations as u64).into(),
+        report.search_distance.into(),
+        report.search_loss.into(),
+        report.search_gradient_norm.into(),
+        report.verdict.clone().into(),
+    ]);
+    summary.push(row);
+    write("audit.csv", csv(&summary)?)?;
+    let mut layers = DataTable::new(
+        "layers",
+        &[
+            "layer",
+            "parameters",
+            "gradient_norm",
+            "gradient_rms",
+            "block_lambda_min",
+            "block_lambda_max",
+        ],
+    );
+    for l in &report.layers {
+        layers.push(vec![
+            (l.layer as u64).into(),
+            (l.parameters as u64).into(),
+            l.gradient_norm.into(),
+            l.gradient_rms.into(),
+            l.block_lambda_min.into(),
+            l.block_lambda_max.into(),
+        ]);
+    }
+    write("audit-layers.csv", csv(&layers)?)?;
+    let mut spectrum = DataTable::new("spectrum", &["eigenvalue", "weight"]);
+    for &(value, weight) in &curvature.spectrum {
+        spectrum.push(vec![value.into(), weight.into()]);
+    }
+    write("audit-spectrum.csv", csv(&spectrum)?)?;
+    let json =
+        serde_json::json!({ "report": report, "search_gradient_history": search.gradient_history });
+    let text = serde_json::to_vec_pretty(&json)
+        .map_err(|e| AuditError::Numerical(format!("json: {e}")))?;
+    write("audit.json", text)?;
+    // Signed log scale: sign(λ)·log10(1 + |λ|/(10⁻⁶ λ_max)), so both signs and many decades
+    // show.
+    let unit = 1e-6 * curvature.lambda_max.abs().max(f64::MIN_POSITIVE);
+    let points: Vec<(f64, f64)> = curvature
+        .spectrum
+        .iter()
+        .enumerate()
+        .map(|(k, &(l, _))| (k as f64, l.signum() * (1.0 + l.abs() / unit).log10()))
+        .collect();
+    let plot = dir.join("audit-spectrum.png");
+    line_plot(
+        &plot,
+        &format!(
+            "Hessian spectrum ({}): {}",
+            curvature.method, report.verdict
+        ),
+        if curvature.method == "dense" {
+            "eigenvalue rank"
+        } else {
+            "Ritz value (all probes)"
+        },
+        "sign(λ)·log10(1 + |λ|/(1e-6 λ_max))",
+        &[Series {
+            label: "eigenvalues".into(),
+            points,
+            lines: false,
+        }],
+        false,
+    )
+    .map_err(|e| AuditError::Input(e.to_string()))?;
+    written.push(plot);
+    Ok(written)
+}
