@@ -147,19 +147,25 @@ pub fn run_audit(request: &AuditRequest) -> Result<(AuditReport, Vec<PathBuf>), 
             "the loss or its gradient is not finite at these weights on these data (loss {loss})"
         )));
     }
+    let stage = |what: &str| eprintln!("audit: {what} ({:.1} s)", started.elapsed().as_secs_f64());
+    stage(&format!(
+        "P = {p}, {} examples; the Hessian's spectrum",
+        data.examples()
+    ));
     let curvature = if p <= request.dense_limit {
         dense_curvature(&net, &theta, &data, &gradient)?
     } else {
         lanczos_curvature(&net, &theta, &data, &mut ws)
     };
+    stage("searching for the nearest critical point (Newton-MR, 30 steps of 50 MINRES iterations)");
     let search = nearest_critical_point(
         &net,
         &data,
         &theta,
         curvature.lambda_max.abs().max(f64::MIN_POSITIVE),
         &SearchSettings {
-            iterations: 50,
-            step: NewtonStep::Minres(100),
+            iterations: 30,
+            step: NewtonStep::Minres(50),
             tolerance: (1e-3 * gradient_norm).max(1e-9),
             flatness: 1e-3,
         },
@@ -274,14 +280,13 @@ fn dense_curvature(
         .map(|l| {
             let range = l.weights.start..l.biases.end;
             let n = range.len();
+            // y = Σ_j x_j H[block, j], column by column (contiguous in the column-major H).
             let apply = |x: &[f64], y: &mut [f64]| {
-                for (i, yi) in y.iter_mut().enumerate() {
-                    let row = range.start + i;
-                    *yi = x
-                        .iter()
-                        .enumerate()
-                        .map(|(j, xj)| hessian[row + (range.start + j) * p] * xj)
-                        .sum();
+                y.fill(0.0);
+                for (j, xj) in x.iter().enumerate() {
+                    let column = (range.start + j) * p;
+                    let entries = &hessian[column + range.start..column + range.end];
+                    y.iter_mut().zip(entries).for_each(|(y, h)| *y += xj * h);
                 }
             };
             let start: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64 / 7.0).collect();
