@@ -76,9 +76,13 @@ enum Builtin {
         /// The model (.safetensors, PyTorch nn.Sequential naming).
         #[arg(long)]
         model: PathBuf,
-        /// The training data (CSV: features, then the integer label).
+        /// The training data: a CSV of features then the integer label, or a .npy array of
+        /// shape (examples, features) with --labels.
         #[arg(long)]
         data: PathBuf,
+        /// The labels (.npy, integers, shape (examples,)) of a .npy --data.
+        #[arg(long)]
+        labels: Option<PathBuf>,
         /// The training loss: cross-entropy (mean over examples, PyTorch's default) or squared
         /// error against the one-hot label, (1/2N)Σ‖z − e_y‖² (C/2 times PyTorch's MSELoss).
         #[arg(long, value_enum, default_value = "ce")]
@@ -331,6 +335,7 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
         Builtin::Audit {
             model,
             data,
+            labels,
             loss,
             activation,
             weight_decay,
@@ -340,6 +345,7 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
             let request = crate::audit::AuditRequest {
                 model,
                 data,
+                labels,
                 options: crate::audit::ModelOptions {
                     activation,
                     loss: match loss {

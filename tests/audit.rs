@@ -50,6 +50,7 @@ fn audit(dir: &Path, net: &Mlp, theta: &[f64], data: &Dataset) -> stuck::audit::
     let request = AuditRequest {
         model,
         data: csv,
+        labels: None,
         options: options(net.loss_function(), net.weight_decay()),
         out: dir.join("out"),
         dense_limit: 4000,
@@ -356,4 +357,86 @@ fn the_command_prints_a_verdict_and_writes_its_files() {
     ] {
         assert!(out.join(file).exists(), "{file}");
     }
+}
+
+/// A NumPy `.npy` file (format 1.0, C order, little-endian) of `descr` values.
+fn write_npy(path: &Path, descr: &str, shape: &[usize], bytes: &[u8]) {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape_text = if shape.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut file = b"\x93NUMPY\x01\x00".to_vec();
+    file.extend((header.len() as u16).to_le_bytes());
+    file.extend(header.as_bytes());
+    file.extend(bytes);
+    std::fs::write(path, file).unwrap();
+}
+
+/// The same data as `.npy` arrays (float32 features, int64 labels) give the audit of the CSV
+/// (to float32 rounding of the features), and mismatched arrays are refused.
+#[test]
+fn numpy_arrays_are_read_like_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = iris();
+    let x: Vec<u8> = data
+        .inputs
+        .iter()
+        .flat_map(|v| (*v as f32).to_le_bytes())
+        .collect();
+    let y: Vec<u8> = data
+        .labels
+        .iter()
+        .flat_map(|&l| (l as i64).to_le_bytes())
+        .collect();
+    let (features, labels) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    write_npy(&features, "<f4", &[150, 4], &x);
+    write_npy(&labels, "<i8", &[150], &y);
+    let loaded = stuck::audit::load_npy(&features, &labels, 4, 3).unwrap();
+    assert_eq!(loaded.labels, data.labels);
+    for (a, b) in loaded.inputs.iter().zip(&data.inputs) {
+        assert_eq!(*a, f64::from(*b as f32));
+    }
+    let model = dir.path().join("model.safetensors");
+    let net = Mlp::new(&[4, 5, 3], Activation::Tanh, Loss::CrossEntropy, 0.0);
+    let theta = net.initialise(1.0, &mut chunk_stream(5, "audit-test", 0, 0));
+    save_model(&model, &net, &theta).unwrap();
+    let output = stuck()
+        .args(["audit", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&features)
+        .arg("--labels")
+        .arg(&labels)
+        .arg("--out")
+        .arg(dir.path().join("npy-out"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    write_npy(&labels, "<i8", &[149], &y[..149 * 8]);
+    rejects(
+        &model,
+        &features,
+        &["--labels", labels.to_str().unwrap()],
+        "one label per row",
+    );
+    rejects(&model, &features, &[], "--labels");
+    write_npy(&labels, "<f8", &[150], &x[..150 * 8]);
+    rejects(
+        &model,
+        &features,
+        &["--labels", labels.to_str().unwrap()],
+        "labels must be integers",
+    );
 }

@@ -1,8 +1,11 @@
-//! The user's data for an audit: a CSV file of examples, used exactly as given.
+//! The user's data for an audit, used exactly as given: a CSV file of examples, or NumPy
+//! `.npy` arrays of features and labels. No standardisation and no shuffling: the model was
+//! trained on the data as they are.
 //!
-//! One example per line: the feature values, then the integer class label (0-based). A first
-//! line that is not all numbers is taken as a header and skipped. No standardisation and no
-//! shuffling: the model was trained on the data as they are.
+//! CSV: one example per line, the feature values then the integer class label (0-based); a
+//! first line that is not all numbers is taken as a header and skipped. NumPy: a C-order
+//! `(examples, features)` array of `float32` or `float64` and a `(examples,)` array of integer
+//! labels (`int8` to `int64`, `uint8` to `uint64`), as `np.save` writes them.
 
 use std::path::Path;
 
@@ -86,4 +89,171 @@ pub fn load_csv(path: &Path, features: usize, classes: usize) -> Result<Dataset,
         features,
         classes,
     })
+}
+
+/// Reads NumPy arrays: `features` of shape `(examples, features)` (float32 or float64, C
+/// order) and `labels` of shape `(examples,)` (any integer type).
+///
+/// # Errors
+/// One line naming the file and what is wrong: unreadable, not an `.npy` file, another dtype,
+/// Fortran order, a shape that does not fit the model or the other file, a non-finite feature,
+/// a label that is not a class.
+pub fn load_npy(
+    features_path: &Path,
+    labels_path: &Path,
+    features: usize,
+    classes: usize,
+) -> Result<Dataset, String> {
+    let (shape, inputs) = read_npy(features_path, Kind::Real)?;
+    let (label_shape, labels) = read_npy(labels_path, Kind::Integer)?;
+    let name = |p: &Path| p.display().to_string();
+    let examples = match shape[..] {
+        [rows, columns] if columns == features as u64 => rows as usize,
+        _ => {
+            return Err(format!(
+                "{}: shape {shape:?}; expected (examples, {features}) for a model with {features} inputs",
+                name(features_path)
+            ));
+        }
+    };
+    if label_shape[..] != [examples as u64] {
+        return Err(format!(
+            "{}: shape {label_shape:?}; expected ({examples},), one label per row of {}",
+            name(labels_path),
+            name(features_path)
+        ));
+    }
+    if examples == 0 {
+        return Err(format!("{}: no examples", name(features_path)));
+    }
+    if let Some(k) = inputs.iter().position(|v| !v.is_finite()) {
+        return Err(format!(
+            "{}: example {}, feature {} is {}, not a finite number",
+            name(features_path),
+            k / features,
+            k % features + 1,
+            inputs[k]
+        ));
+    }
+    let labels = labels
+        .iter()
+        .enumerate()
+        .map(|(k, &y)| {
+            if y >= 0.0 && y < classes as f64 {
+                Ok(y as usize)
+            } else {
+                Err(format!(
+                    "{}: label {y} of example {k} is not a class 0..{} (the model has {classes} outputs)",
+                    name(labels_path),
+                    classes - 1
+                ))
+            }
+        })
+        .collect::<Result<Vec<usize>, String>>()?;
+    Ok(Dataset {
+        inputs,
+        labels,
+        features,
+        classes,
+    })
+}
+
+/// What an array must hold.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Real,
+    Integer,
+}
+
+/// The shape and the values (as f64; integers up to 2⁵³ exactly) of a C-order `.npy` file.
+fn read_npy(path: &Path, kind: Kind) -> Result<(Vec<u64>, Vec<f64>), String> {
+    let fail = |m: String| format!("{}: {m}", path.display());
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let npy = npyz::NpyFile::new(std::io::BufReader::new(file))
+        .map_err(|e| fail(format!("not a NumPy .npy file ({e})")))?;
+    if npy.order() != npyz::Order::C {
+        return Err(fail(
+            "Fortran order; save a C-order array (np.ascontiguousarray)".into(),
+        ));
+    }
+    let shape = npy.shape().to_vec();
+    let dtype = match npy.dtype() {
+        npyz::DType::Plain(t) => t.to_string(),
+        other => {
+            return Err(fail(format!(
+                "dtype {} is not a plain number type",
+                other.descr()
+            )));
+        }
+    };
+    let bad = |m: std::io::Error| fail(format!("cannot read the values ({m})"));
+    let values: Vec<f64> = match (kind, dtype.trim_start_matches(['<', '|', '='])) {
+        (Kind::Real, "f8") => npy.into_vec::<f64>().map_err(bad)?,
+        (Kind::Real, "f4") => npy
+            .into_vec::<f32>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (Kind::Integer, "i8") => npy
+            .into_vec::<i64>()
+            .map_err(bad)?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
+        (Kind::Integer, "i4") => npy
+            .into_vec::<i32>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (Kind::Integer, "i2") => npy
+            .into_vec::<i16>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (Kind::Integer, "i1") => npy
+            .into_vec::<i8>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (Kind::Integer, "u8") => npy
+            .into_vec::<u64>()
+            .map_err(bad)?
+            .into_iter()
+            .map(|v| v as f64)
+            .collect(),
+        (Kind::Integer, "u4") => npy
+            .into_vec::<u32>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (Kind::Integer, "u2") => npy
+            .into_vec::<u16>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (Kind::Integer, "u1") => npy
+            .into_vec::<u8>()
+            .map_err(bad)?
+            .into_iter()
+            .map(f64::from)
+            .collect(),
+        (Kind::Real, _) => {
+            return Err(fail(format!(
+                "dtype {dtype}; features must be float32 or float64 (little-endian)"
+            )));
+        }
+        (Kind::Integer, _) => {
+            return Err(fail(format!(
+                "dtype {dtype}; labels must be integers (little-endian)"
+            )));
+        }
+    };
+    Ok((shape, values))
 }

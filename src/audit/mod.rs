@@ -10,7 +10,7 @@ mod model_file;
 mod run;
 mod verdict;
 
-pub use data_file::load_csv;
+pub use data_file::{load_csv, load_npy};
 pub use model_file::{LoadedModel, ModelOptions, TORCH_BATCH_NORM_EPS, load_model, save_model};
 pub use run::{
     AuditError, AuditReport, AuditRequest, DENSE_LIMIT, LayerRow, THRESHOLDS, run_audit,

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::data_file::load_csv;
+use super::data_file::{load_csv, load_npy};
 use super::model_file::{LoadedModel, ModelOptions, load_model};
 use super::verdict::{Evidence, PointClass, TAU, advice, classify};
 use crate::choice::Choice;
@@ -31,8 +31,10 @@ pub const DENSE_LIMIT: usize = 4000;
 pub struct AuditRequest {
     /// The `.safetensors` model.
     pub model: PathBuf,
-    /// The CSV data.
+    /// The data: a CSV of features then the label, or a `.npy` array of features.
     pub data: PathBuf,
+    /// The `.npy` labels that go with a `.npy` `data`.
+    pub labels: Option<PathBuf>,
     /// Activation, loss and weight decay.
     pub options: ModelOptions,
     /// Output folder.
@@ -134,7 +136,20 @@ pub fn run_audit(request: &AuditRequest) -> Result<(AuditReport, Vec<PathBuf>), 
         load_model(&request.model, &request.options).map_err(AuditError::Input)?;
     let layers = net.layers();
     let (features, classes) = (layers[0].inputs, layers[layers.len() - 1].outputs);
-    let data = load_csv(&request.data, features, classes).map_err(AuditError::Input)?;
+    let npy = request.data.extension().is_some_and(|e| e == "npy");
+    let data = match (&request.labels, npy) {
+        (Some(labels), true) => load_npy(&request.data, labels, features, classes),
+        (None, false) => load_csv(&request.data, features, classes),
+        (None, true) => Err(format!(
+            "{}: a .npy --data holds the features only; give the labels with --labels LABELS.npy",
+            request.data.display()
+        )),
+        (Some(_), false) => Err(format!(
+            "--labels goes with a .npy --data; {} is read as a CSV with the label in its last column",
+            request.data.display()
+        )),
+    }
+    .map_err(AuditError::Input)?;
     let out = OutputDir::open(&request.out, true).map_err(|e| AuditError::Input(e.to_string()))?;
     let p = net.parameters();
     let mut ws = net.workspace(data.examples());
