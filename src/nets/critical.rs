@@ -34,6 +34,13 @@ pub enum NewtonStep {
     /// an O(P³) decomposition per step; for small networks). Becomes Newton's step as μ → 0
     /// and converges quadratically near a non-degenerate critical point.
     Exact,
+    /// Saddle-free Newton on the loss itself (Dauphin, Pascanu, Gulcehre, Cho, Ganguli &
+    /// Bengio, NeurIPS 2014, arXiv:1406.2572): `δ = −Σ cᵢ/(|λᵢ| + μ) uᵢ` from one dense
+    /// eigendecomposition per step, accepted when the loss falls. Every step descends (the
+    /// rescaled matrix is positive definite) and moves away from saddles along their
+    /// negative curvature, so it ends at minima: the search for the minimum below a point
+    /// where the other two end gradient-flat or stalled. Small networks only, like `Exact`.
+    SaddleFree,
 }
 
 /// How a search ended.
@@ -110,7 +117,12 @@ pub fn nearest_critical_point(
     let mut iterations = 0;
     let mut products = 0;
     let mut gradient_history = vec![start_norm];
-    let mut damping = 1e-3 * scale * scale / (start_norm * start_norm).max(f64::MIN_POSITIVE);
+    // ν of the damped eigen-steps, so that the first damping is 10⁻³ of the spectral scale
+    // in the step's own units (curvature² for Levenberg–Marquardt, curvature for saddle-free).
+    let mut damping = match settings.step {
+        NewtonStep::SaddleFree => 1e-3 * scale / start_norm.max(f64::MIN_POSITIVE),
+        _ => 1e-3 * scale * scale / (start_norm * start_norm).max(f64::MIN_POSITIVE),
+    };
     while iterations < settings.iterations && norm(&here.gradient) > settings.tolerance {
         iterations += 1;
         let accepted = match settings.step {
@@ -122,7 +134,25 @@ pub fn nearest_critical_point(
             }
             NewtonStep::Exact => {
                 products += p;
-                damped_exact_step(net, data, &here, &mut trial, &mut damping)
+                damped_eigen_step(
+                    net,
+                    data,
+                    &here,
+                    &mut trial,
+                    &mut damping,
+                    Damped::GradientNorm,
+                )
+            }
+            NewtonStep::SaddleFree => {
+                products += p;
+                damped_eigen_step(
+                    net,
+                    data,
+                    &here,
+                    &mut trial,
+                    &mut damping,
+                    Damped::SaddleFree,
+                )
             }
         };
         if !accepted {
@@ -323,20 +353,32 @@ fn armijo_search(
     (false, 1)
 }
 
-/// One exact step: the Hessian at `here` is eigen-decomposed once (`H = UΛUᵀ`, `c = Uᵀg`),
-/// then Levenberg–Marquardt steps on `½‖g‖²` with Gauss–Newton matrix `H²`,
-/// `δ(μ) = −Σ λᵢcᵢ/(λᵢ² + μ) uᵢ` with `μ = ν‖g‖²`, are tried with ν multiplied by 4 until
-/// `‖g‖` falls (at most 40 tries, each one gradient); on success ν is divided by 4 for the
-/// next step. Damping in proportion to ‖g‖² keeps Levenberg–Marquardt quadratically
-/// convergent near a critical point, even a degenerate one with an error bound (N. Yamashita
-/// & M. Fukushima, *Computing Suppl.* 15, 239, 2001): there the step becomes Newton's
-/// `−H⁺g`. Leaves the accepted point in `trial`.
-fn damped_exact_step(
+/// What a damped eigen-step minimises.
+#[derive(Clone, Copy)]
+enum Damped {
+    /// `½‖g‖²`, by Levenberg–Marquardt with Gauss–Newton matrix `H²`:
+    /// `δ(μ) = −Σ λᵢcᵢ/(λᵢ² + μ) uᵢ`, `μ = ν‖g‖²`, accepted when `‖g‖` falls. Damping in
+    /// proportion to ‖g‖² keeps it quadratically convergent near a critical point, even a
+    /// degenerate one with an error bound (N. Yamashita & M. Fukushima, *Computing Suppl.*
+    /// 15, 239, 2001): there the step becomes Newton's `−H⁺g`.
+    GradientNorm,
+    /// The loss, by saddle-free Newton: `δ(μ) = −Σ cᵢ/(|λᵢ| + μ) uᵢ`, `μ = ν‖g‖` (in units
+    /// of curvature), accepted when the loss falls; Newton's step near a non-degenerate
+    /// minimum, where the damping vanishes with the gradient.
+    SaddleFree,
+}
+
+/// One damped step from a single eigendecomposition of the Hessian at `here`
+/// (`H = UΛUᵀ`, `c = Uᵀg`): the step of `rule` is tried with ν multiplied by 4 until it is
+/// accepted (at most 40 tries, each one gradient); on success ν is divided by 4 for the next
+/// step. Leaves the accepted point in `trial`.
+fn damped_eigen_step(
     net: &Mlp,
     data: &Dataset,
     here: &Point,
     trial: &mut Point,
     damping: &mut f64,
+    rule: Damped,
 ) -> bool {
     const TRIES: usize = 40;
     let p = here.theta.len();
@@ -353,14 +395,26 @@ fn damped_exact_step(
     for _ in 0..TRIES {
         trial.theta.copy_from_slice(&here.theta);
         for j in 0..p {
-            let lambda = values[j];
-            let factor = lambda * coordinates[j] / (lambda * lambda + *damping * squared);
+            let (lambda, c) = (values[j], coordinates[j]);
+            let factor = match rule {
+                Damped::GradientNorm => lambda * c / (lambda * lambda + *damping * squared),
+                Damped::SaddleFree => c / (lambda.abs() + *damping * squared.sqrt()),
+            };
             for (i, t) in trial.theta.iter_mut().enumerate() {
                 *t -= factor * u[(i, j)];
             }
         }
         trial.evaluate(net, data);
-        if trial.loss.is_finite() && dot(&trial.gradient, &trial.gradient) < squared {
+        let better = match rule {
+            Damped::GradientNorm => dot(&trial.gradient, &trial.gradient) < squared,
+            // Near the minimum the loss stops changing in floating point before the
+            // gradient does: an equal loss with a smaller gradient is progress too.
+            Damped::SaddleFree => {
+                trial.loss < here.loss
+                    || (trial.loss <= here.loss && dot(&trial.gradient, &trial.gradient) < squared)
+            }
+        };
+        if trial.loss.is_finite() && better {
             *damping = (*damping / 4.0).max(f64::MIN_POSITIVE);
             return true;
         }
@@ -427,6 +481,38 @@ mod tests {
         assert_eq!(search.outcome, SearchOutcome::Critical, "{search:?}");
         assert!(search.gradient_norms.1 <= 1e-9);
         assert!(search.losses.1 <= search.losses.0 + 1e-12);
+        let end = Spectrum::of(&dense_hessian(&net, &search.theta, &data), theta.len()).unwrap();
+        assert_eq!(end.index(1e-10 * end.max()), 0, "λ_min = {}", end.min());
+    }
+
+    /// From a point where GD looked converged on iris (not a critical point: ‖g‖ is still
+    /// far from zero), saddle-free Newton on the loss reaches a minimum: ‖g‖ ≤ 10⁻⁹, no
+    /// eigenvalue below −10⁻¹⁰λ_max, and a loss below the start's.
+    #[test]
+    fn saddle_free_newton_descends_to_a_minimum() {
+        let data = Dataset::iris()
+            .split(0.2, &mut chunk_stream(1, "iris", 0, 0))
+            .train;
+        let net = Mlp::new(&[4, 3, 3], Activation::Tanh, Loss::CrossEntropy, 1e-2);
+        let mut theta = net.initialise(1.0, &mut chunk_stream(3, "init", 0, 0));
+        let mut ws = net.workspace(data.examples());
+        let mut g = vec![0.0; theta.len()];
+        for _ in 0..200 {
+            net.loss_and_gradient(&theta, &data, &mut ws, &mut g);
+            theta.iter_mut().zip(&g).for_each(|(t, g)| *t -= 0.5 * g);
+        }
+        let settings = SearchSettings {
+            iterations: 100,
+            step: NewtonStep::SaddleFree,
+            tolerance: 1e-9,
+            flatness: 1e-3,
+        };
+        let scale = Spectrum::of(&dense_hessian(&net, &theta, &data), theta.len())
+            .unwrap()
+            .max();
+        let search = nearest_critical_point(&net, &data, &theta, scale, &settings);
+        assert_eq!(search.outcome, SearchOutcome::Critical, "{search:?}");
+        assert!(search.losses.1 < search.losses.0);
         let end = Spectrum::of(&dense_hessian(&net, &search.theta, &data), theta.len()).unwrap();
         assert_eq!(end.index(1e-10 * end.max()), 0, "λ_min = {}", end.min());
     }

@@ -50,6 +50,8 @@ choice! {
         Minres = "minres",
         /// The exact pseudo-inverse step from the dense Hessian.
         Exact = "exact",
+        /// Saddle-free Newton on the loss from the dense Hessian: descends to minima.
+        SaddleFree = "saddle-free",
     }
 }
 
@@ -112,6 +114,7 @@ impl CriticalCensus {
         match solver {
             Solver::Minres => NewtonStep::Minres(self.inner_iterations),
             Solver::Exact => NewtonStep::Exact,
+            Solver::SaddleFree => NewtonStep::SaddleFree,
         }
     }
 

@@ -157,6 +157,8 @@ impl CriticalCensus {
                 "minima_fraction",
                 "minima_low",
                 "minima_high",
+                "distinct_all_solvers",
+                "minima_all_solvers",
                 "article_log10_p_min",
                 "binomial_index_sd",
                 "goe_index_sd",
@@ -170,12 +172,7 @@ impl CriticalCensus {
             ],
         );
         for census in censuses {
-            let distinct = census.points.len() as u64;
-            let minima = census
-                .points
-                .iter()
-                .filter(|x| x.is_minimum(self.curvature_tolerance))
-                .count() as u64;
+            let (minima, distinct) = census.minima_share(self.curvature_tolerance);
             let (lo, hi) = if distinct > 0 {
                 Proportion::new(minima, distinct).clopper_pearson(confidence)?
             } else {
@@ -198,6 +195,8 @@ impl CriticalCensus {
                 (minima as f64 / distinct.max(1) as f64).into(),
                 lo.into(),
                 hi.into(),
+                (census.points.len() as u64).into(),
+                census.all_minima(self.curvature_tolerance).into(),
                 (-n * 2f64.log10()).into(),
                 (n / 4.0).sqrt().into(),
                 (n.ln().sqrt() / std::f64::consts::PI).into(),

@@ -143,6 +143,30 @@ fn network_findings_follow_their_rules() {
         verdict_of(&f, &label("minima")),
         Some(Verdict::Inconclusive)
     );
+    // The same eight saddles from an index-agnostic solver, and a minimum found by
+    // saddle-free descent in a second cell: the minimum joins the points (and the index-loss
+    // data) but not the share of minima, which stays 0 of 8.
+    let mut descent = one.cells[0];
+    descent.solver = Solver::SaddleFree;
+    let two = CriticalCensus {
+        cells: vec![one.cells[0], descent],
+        ..profile(&[])
+    };
+    let saddles = (0..8)
+        .map(|i| found(0.5 + 0.1 * i as f64, 3, -0.5, vec![i as f32; 3]))
+        .collect();
+    let cells = vec![
+        CensusRuns { runs: saddles },
+        CensusRuns {
+            runs: vec![found(0.1, 0, 0.0, vec![99.0; 3])],
+        },
+    ];
+    let censuses = two.censuses(&cells);
+    assert_eq!(censuses[0].points.len(), 9);
+    assert_eq!(censuses[0].minima_share(1e-3), (0, 8));
+    assert_eq!(censuses[0].all_minima(1e-3), 1);
+    let f = two.network_findings(&censuses[0]).unwrap();
+    assert_eq!(verdict_of(&f, &label("minima")), Some(Verdict::Supported));
 }
 
 /// Real searches on iris: from where training looked converged the exact solver reaches
