@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::stuck;
+use common::{assert_one_line_error, stuck};
 use safetensors::{Dtype, tensor::TensorView};
 use stuck::audit::{
     AuditRequest, ModelOptions, PointClass, TAU, load_model, run_audit, save_model,
@@ -210,15 +210,7 @@ fn rejects(model: &Path, data: &Path, extra: &[&str], needle: &str) {
         .arg(&out)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "not one line: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(stderr.contains(needle), "`{needle}` not in: {stderr}");
+    assert_one_line_error(&output, &format!("{model:?}"), &[needle]);
     assert!(!out.exists(), "a failed audit left {out:?}");
 }
 

@@ -4,27 +4,14 @@ mod common;
 
 use std::path::Path;
 
-use common::{SMALL, entries, stuck};
+use common::{SMALL, assert_one_line_error, entries, stuck};
 
 /// Runs `args` with `--out <dir>/out`, expects exit code 2, one line on stderr containing
 /// every `needle`, no panic, and nothing written in the output directory.
 fn rejects(dir: &Path, args: &[&str], needles: &[&str]) {
     let out = dir.join("out");
     let output = stuck().args(args).arg("--out").arg(&out).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "{args:?}: not one line: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    for needle in needles {
-        assert!(
-            stderr.contains(needle),
-            "{args:?}: `{needle}` not in: {stderr}"
-        );
-    }
+    assert_one_line_error(&output, &format!("{args:?}"), needles);
     assert!(
         !out.exists(),
         "{args:?} left a folder with {:?}",

@@ -458,22 +458,30 @@ mod tests {
         }
     }
 
+    /// A 4-3-3 tanh network on iris (cross-entropy, weight decay 10⁻², so minima are
+    /// isolated) after `epochs` full-batch GD steps at η = 0.5 from the initialisation of
+    /// stream `seed`.
+    fn iris_after_gd(seed: u64, epochs: usize) -> (Dataset, Mlp, Vec<f64>) {
+        let data = Dataset::iris()
+            .split(0.2, &mut chunk_stream(1, "iris", 0, 0))
+            .train;
+        let net = Mlp::new(&[4, 3, 3], Activation::Tanh, Loss::CrossEntropy, 1e-2);
+        let mut theta = net.initialise(1.0, &mut chunk_stream(seed, "init", 0, 0));
+        let mut ws = net.workspace(data.examples());
+        let mut g = vec![0.0; theta.len()];
+        for _ in 0..epochs {
+            net.loss_and_gradient(&theta, &data, &mut ws, &mut g);
+            theta.iter_mut().zip(&g).for_each(|(t, g)| *t -= 0.5 * g);
+        }
+        (data, net, theta)
+    }
+
     /// From a point near a minimum with weight decay (so the minimum is isolated), the search
     /// reaches a gradient norm below 10⁻⁹, a point whose Hessian has no negative eigenvalue,
     /// and a loss no higher than the start's (it moves little: the start is close).
     #[test]
     fn from_near_a_minimum_it_finds_the_minimum() {
-        let data = Dataset::iris()
-            .split(0.2, &mut chunk_stream(1, "iris", 0, 0))
-            .train;
-        let net = Mlp::new(&[4, 3, 3], Activation::Tanh, Loss::CrossEntropy, 1e-2);
-        let mut theta = net.initialise(1.0, &mut chunk_stream(2, "init", 0, 0));
-        let mut ws = net.workspace(data.examples());
-        let mut g = vec![0.0; theta.len()];
-        for _ in 0..3000 {
-            net.loss_and_gradient(&theta, &data, &mut ws, &mut g);
-            theta.iter_mut().zip(&g).for_each(|(t, g)| *t -= 0.5 * g);
-        }
+        let (data, net, theta) = iris_after_gd(2, 3000);
         let h = dense_hessian(&net, &theta, &data);
         let spectrum = Spectrum::of(&h, theta.len()).unwrap();
         let scale = spectrum.max().abs().max(spectrum.min().abs());
@@ -490,17 +498,7 @@ mod tests {
     /// eigenvalue below −10⁻¹⁰λ_max, and a loss below the start's.
     #[test]
     fn saddle_free_newton_descends_to_a_minimum() {
-        let data = Dataset::iris()
-            .split(0.2, &mut chunk_stream(1, "iris", 0, 0))
-            .train;
-        let net = Mlp::new(&[4, 3, 3], Activation::Tanh, Loss::CrossEntropy, 1e-2);
-        let mut theta = net.initialise(1.0, &mut chunk_stream(3, "init", 0, 0));
-        let mut ws = net.workspace(data.examples());
-        let mut g = vec![0.0; theta.len()];
-        for _ in 0..200 {
-            net.loss_and_gradient(&theta, &data, &mut ws, &mut g);
-            theta.iter_mut().zip(&g).for_each(|(t, g)| *t -= 0.5 * g);
-        }
+        let (data, net, theta) = iris_after_gd(3, 200);
         let settings = SearchSettings {
             iterations: 100,
             step: NewtonStep::SaddleFree,
@@ -521,17 +519,7 @@ mod tests {
     /// gradient norms show order ≥ 1.5, within 8 iterations.
     #[test]
     fn the_exact_step_converges_quadratically() {
-        let data = Dataset::iris()
-            .split(0.2, &mut chunk_stream(1, "iris", 0, 0))
-            .train;
-        let net = Mlp::new(&[4, 3, 3], Activation::Tanh, Loss::CrossEntropy, 1e-2);
-        let mut theta = net.initialise(1.0, &mut chunk_stream(2, "init", 0, 0));
-        let mut ws = net.workspace(data.examples());
-        let mut g = vec![0.0; theta.len()];
-        for _ in 0..3000 {
-            net.loss_and_gradient(&theta, &data, &mut ws, &mut g);
-            theta.iter_mut().zip(&g).for_each(|(t, g)| *t -= 0.5 * g);
-        }
+        let (data, net, theta) = iris_after_gd(2, 3000);
         // Stop above the rounding floor (≈ 10⁻¹⁵ here), where the order is still Newton's.
         let exact = SearchSettings {
             step: NewtonStep::Exact,

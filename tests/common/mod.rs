@@ -104,3 +104,22 @@ pub fn signal(child: &std::process::Child, signal: &str) {
         .unwrap();
     assert!(sent.success());
 }
+
+/// Asserts that a command failed the way bad input must: exit code 2, exactly one line on
+/// stderr containing every `needle`, and no panic.
+pub fn assert_one_line_error(output: &std::process::Output, context: &str, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{context}: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{context}: not one line: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{context}: {stderr}");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "{context}: `{needle}` not in: {stderr}"
+        );
+    }
+}
