@@ -463,7 +463,7 @@ fn beyond_the_dense_limit_lanczos_agrees_with_the_dense_spectrum() {
     let scale = dense.lambda_max;
     assert!((estimated.lambda_max - dense.lambda_max).abs() < 1e-8 * scale);
     assert!((estimated.lambda_min - dense.lambda_min).abs() < 1e-8 * scale);
-    let (p, k) = (43.0, dense.index[2]);
+    let (p, k) = (net.parameters() as f64, dense.index[2]);
     let f = k / p;
     let standard_error = p * (2.0 * f * (1.0 - f) / (16.0 * (p + 2.0))).sqrt();
     assert!(

@@ -11,14 +11,11 @@ use super::verdict::{Evidence, PointClass, TAU, advice, classify};
 use crate::choice::Choice;
 use crate::mc::chunk_stream;
 use crate::nets::{
-    CriticalSearch, NewtonStep, SearchOutcome, SearchSettings, audit_curvature, dense_hessian,
-    lanczos, layer_gradients, nearest_critical_point, spectral_density,
+    CriticalSearch, INDEX_THRESHOLDS, NewtonStep, SearchOutcome, SearchSettings, audit_curvature,
+    dense_hessian, lanczos, layer_gradients, nearest_critical_point, spectral_density,
 };
 use crate::output::{OutputDir, Series, line_plot, table_to_csv};
 use crate::report::{DataTable, Datum};
-
-/// The four thresholds τ (relative to λ_max) of the index, as in `convergence-audit`.
-pub const THRESHOLDS: [f64; 4] = [0.0, 1e-4, 1e-3, 1e-2];
 
 /// Largest P for the dense Hessian by default: at P = 4 000 the Hessian takes 128 MB and its
 /// eigendecomposition about half a minute on one core of the project's machine (6.7 s for
@@ -95,7 +92,7 @@ pub struct AuditReport {
     pub lambda_min: f64,
     /// Largest Hessian eigenvalue.
     pub lambda_max: f64,
-    /// Eigenvalues below `−τ λ_max` at each of [`THRESHOLDS`] (estimated by SLQ beyond the
+    /// Eigenvalues below `−τ λ_max` at each of [`INDEX_THRESHOLDS`] (estimated by SLQ beyond the
     /// dense limit).
     pub index: Vec<f64>,
     /// Share of `‖g‖²` in the top-k eigenspace (k = classes), NaN beyond the dense limit.
@@ -313,7 +310,7 @@ fn dense_curvature(
         method: "dense",
         lambda_min: spectrum.min(),
         lambda_max: top,
-        index: THRESHOLDS
+        index: INDEX_THRESHOLDS
             .iter()
             .map(|t| spectrum.index(t * top.abs()) as f64)
             .collect(),
@@ -348,7 +345,7 @@ fn lanczos_curvature(
         method: "lanczos",
         lambda_min,
         lambda_max,
-        index: THRESHOLDS
+        index: INDEX_THRESHOLDS
             .iter()
             .map(|t| density.fraction_below(-t * lambda_max.abs()) * p as f64)
             .collect(),

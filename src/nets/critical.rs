@@ -132,27 +132,14 @@ pub fn nearest_critical_point(
                 products += used;
                 accepted
             }
-            NewtonStep::Exact => {
+            NewtonStep::Exact | NewtonStep::SaddleFree => {
                 products += p;
-                damped_eigen_step(
-                    net,
-                    data,
-                    &here,
-                    &mut trial,
-                    &mut damping,
-                    Damped::GradientNorm,
-                )
-            }
-            NewtonStep::SaddleFree => {
-                products += p;
-                damped_eigen_step(
-                    net,
-                    data,
-                    &here,
-                    &mut trial,
-                    &mut damping,
-                    Damped::SaddleFree,
-                )
+                let rule = if settings.step == NewtonStep::Exact {
+                    Damped::GradientNorm
+                } else {
+                    Damped::SaddleFree
+                };
+                damped_eigen_step(net, data, &here, &mut trial, &mut damping, rule)
             }
         };
         if !accepted {

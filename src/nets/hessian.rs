@@ -108,6 +108,11 @@ pub fn index_by_inertia(m: &[f64], n: usize, tau: f64) -> usize {
     negative
 }
 
+/// The Hessian thresholds, relative to `λ_max`, at which the suite counts the index: the
+/// count of "negative" eigenvalues depends on where rounding and the near-null bulk end, so
+/// `convergence-audit`, `critical-census` and `stuck audit` report all four.
+pub const INDEX_THRESHOLDS: [f64; 4] = [0.0, 1e-4, 1e-3, 1e-2];
+
 /// Eigenvalues of a symmetric matrix, ascending, and what is read off them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spectrum {

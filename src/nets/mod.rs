@@ -29,7 +29,7 @@ pub use critical::{
     nearest_critical_point,
 };
 pub use data::{DataName, Dataset, Split};
-pub use hessian::{Spectrum, dense_hessian, index_by_inertia};
+pub use hessian::{INDEX_THRESHOLDS, Spectrum, dense_hessian, index_by_inertia};
 pub use interpolation::{largest_rise, straight_line_losses};
 pub use lanczos::{RitzPairs, lanczos, spectral_density};
 pub use mlp::{Activation, LayerSlices, Loss, Mlp, Workspace};

@@ -5,10 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::mc::Accumulator;
 
-/// The Hessian thresholds, relative to `λ_max`, at which the index is counted: the count of
-/// "negative" eigenvalues depends on where rounding and the near-null bulk end, so all four
-/// are reported.
-pub const INDEX_THRESHOLDS: [f64; 4] = [0.0, 1e-4, 1e-3, 1e-2];
+pub use crate::nets::INDEX_THRESHOLDS;
 
 /// The audit of one point where training looked converged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

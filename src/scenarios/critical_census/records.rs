@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::mc::Accumulator;
 
-/// The Hessian thresholds, relative to `λ_max`, at which the index is counted (the same as
-/// `convergence-audit`'s).
-pub const INDEX_THRESHOLDS: [f64; 4] = [0.0, 1e-4, 1e-3, 1e-2];
+pub use crate::nets::INDEX_THRESHOLDS;
 
 /// One search from one starting point.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
