@@ -6,12 +6,15 @@
 //! time (C5); shelves, deep linear networks and the soft committee machine (C7); degenerate
 //! terrains (C8). Every objective implements [`Objective`].
 
+mod box_probability;
+mod box_splitting;
 mod committee;
 mod deep_linear;
 mod degenerate;
 mod discrete_exit;
 pub mod escape_theory;
 mod field_reduction;
+mod gradient_laws;
 mod hessian;
 mod objective;
 mod plateau;
@@ -20,11 +23,21 @@ mod tridiagonal;
 mod wall_splitting;
 mod wells;
 
+pub use box_probability::{
+    gaussian_box_threshold, ln_box_equicorrelated, ln_box_scale_mixture, ln_integral,
+    scale_mixture_threshold,
+};
+pub use box_splitting::{
+    BoxSplitting, BoxSplittingRun, BoxSplittingWorkspace, box_score, direct_box_hits,
+};
 pub use committee::{MAX_UNITS as MAX_COMMITTEE_UNITS, SoftCommittee};
 pub use deep_linear::{DeepLinearNet, Initialisation, decoupled_gd_steps, saxe_learning_steps};
 pub use degenerate::{DegenerateLoss, DegenerateTerrain};
 pub use discrete_exit::discrete_mean_exit_steps;
 pub use field_reduction::{FieldReduction, ReducedSample};
+pub use gradient_laws::{
+    EquicorrelatedGradient, FeatureGradient, GradientLaw, IndependentGradient, ScaleMixtureGradient,
+};
 pub use hessian::{
     CoinHessian, DenseWigner, ShiftedWishart, goe_2x2_positive_definite_probability,
     marchenko_pastur_cdf, negative_eigenvalue_count,

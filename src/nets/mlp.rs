@@ -55,7 +55,7 @@ choice! {
 impl Activation {
     /// `(σ(z), σ′(z), σ″(z))`.
     #[inline]
-    fn eval(self, z: f64) -> (f64, f64, f64) {
+    pub(crate) fn eval(self, z: f64) -> (f64, f64, f64) {
         match self {
             Activation::Tanh => {
                 let a = z.tanh();

@@ -6,6 +6,7 @@
 
 mod convergence_audit;
 mod critical_census;
+mod critical_volume;
 mod degenerate_trap;
 pub mod escape;
 mod hessian_signs;
@@ -17,6 +18,7 @@ mod well_escape;
 
 pub use convergence_audit::ConvergenceAudit;
 pub use critical_census::CriticalCensus;
+pub use critical_volume::CriticalVolume;
 pub use degenerate_trap::DegenerateTrap;
 pub use hessian_signs::HessianSigns;
 pub use plateau_crossing::PlateauCrossing;
@@ -111,6 +113,7 @@ registry! {
     "degenerate-trap" => DegenerateTrap,
     "convergence-audit" => ConvergenceAudit,
     "critical-census" => CriticalCensus,
+    "critical-volume" => CriticalVolume,
 }
 
 #[cfg(test)]

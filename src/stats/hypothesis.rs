@@ -158,6 +158,49 @@ pub fn z_test(estimate: f64, null: f64, standard_error: f64) -> TestOutcome {
     }
 }
 
+/// Whether studentised errors `tₖ = (xₖ − truth)/seₖ`, each from a standard error estimated
+/// with `dof` degrees of freedom (e.g. the mean of dof + 1 runs), are as large as honest
+/// error bars make them: each is mapped to a standard normal score through the Student-t
+/// law, `uₖ = Φ⁻¹(F_t(tₖ))`, and `Σ uₖ²` is compared with χ²_K, two-sided (a small p-value
+/// from a large sum means error bars too small or a bias; from a small sum, error bars
+/// too large). The mapping matters: with few runs per estimate `E t² = dof/(dof − 2)`, and a
+/// plain χ² on the t's would reject honest error bars.
+///
+/// ```
+/// use stuck::stats::studentised_error_test;
+/// let t = studentised_error_test(&[0.3, -1.1, 0.8, 0.1], 9.0).unwrap();
+/// assert!(t.p_value > 0.1);
+/// ```
+pub fn studentised_error_test(t_scores: &[f64], dof: f64) -> Result<TestOutcome, StatsError> {
+    if t_scores.is_empty() || t_scores.iter().any(|t| !t.is_finite()) || dof.is_nan() || dof <= 0.0
+    {
+        return Err(StatsError::InvalidArgument(
+            "needs finite t-scores and positive degrees of freedom".into(),
+        ));
+    }
+    let t_law =
+        StudentsT::new(0.0, 1.0, dof).map_err(|e| StatsError::Distribution(e.to_string()))?;
+    let normal = standard_normal();
+    let statistic = t_scores
+        .iter()
+        .map(|&t| {
+            // Through the smaller tail, so that far-out scores keep their size.
+            let u = if t > 0.0 {
+                -normal.inverse_cdf(t_law.sf(t))
+            } else {
+                normal.inverse_cdf(t_law.cdf(t))
+            };
+            u * u
+        })
+        .sum();
+    let law = ChiSquared::new(t_scores.len() as f64)
+        .map_err(|e| StatsError::Distribution(e.to_string()))?;
+    Ok(TestOutcome {
+        statistic,
+        p_value: (2.0 * law.cdf(statistic).min(law.sf(statistic))).min(1.0),
+    })
+}
+
 /// Pearson's chi-square goodness-of-fit test of observed counts against expected
 /// probabilities: `X² = Σ (Oᵢ − Eᵢ)²/Eᵢ` with `Eᵢ = N pᵢ`, on `k − 1` degrees of freedom.
 /// Adjacent categories are pooled until every `Eᵢ ≥ 5` (the usual validity rule).

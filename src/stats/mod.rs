@@ -19,7 +19,8 @@ pub use fit::{LinearFit, weighted_least_squares};
 pub use gaussian_tail::{ln_normal_sf, sample_normal_above};
 pub use hypothesis::{
     TestOutcome, binomial_test, chi_square_goodness_of_fit, chi_square_homogeneity,
-    error_bar_consistency, kolmogorov_p_value, kolmogorov_smirnov, spearman, z_test,
+    error_bar_consistency, kolmogorov_p_value, kolmogorov_smirnov, spearman,
+    studentised_error_test, z_test,
 };
 pub use log_histogram::LogHistogram;
 pub use logspace::LogSumExp;
