@@ -67,6 +67,18 @@ enum Builtin {
         #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
         seed: u64,
     },
+    /// Write report.html, report.md, verdicts.csv and verdicts.tex from the manifests in one or
+    /// more output folders: per claim C1-C9 its verdicts, tests, provenance and figures.
+    #[command(
+        after_help = "The HTML embeds the figures and opens offline; the Markdown links them. A claim\nwithout a run in the folders is reported as not yet tested.\n\nExamples:\n  stuck report                 # reads out/, writes out/report.html ...\n  stuck report results/\n  stuck report out/ results/ --out report/"
+    )]
+    Report {
+        /// Output folders to read (default: out).
+        dirs: Vec<PathBuf>,
+        /// Where to write the report (default: the first folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Is your model stuck? Classify the end point of your own trained network (minimum,
     /// saddle, plateau, not critical) from its full-data gradient and Hessian.
     #[command(
@@ -309,6 +321,28 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
                 findings.extend(tagged(&outcome));
             }
             print!("{}", findings_table(&findings));
+            let written =
+                crate::publish::write_report(std::slice::from_ref(&common.out), &common.out)
+                    .map_err(|e| RunError::Report(e.0))?;
+            if !common.quiet {
+                for path in written {
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+            Ok(())
+        }
+        Builtin::Report { dirs, out } => {
+            let dirs = if dirs.is_empty() {
+                vec![PathBuf::from("out")]
+            } else {
+                dirs
+            };
+            let out = out.unwrap_or_else(|| dirs[0].clone());
+            let written =
+                crate::publish::write_report(&dirs, &out).map_err(|e| RunError::Report(e.0))?;
+            for path in written {
+                eprintln!("wrote {}", path.display());
+            }
             Ok(())
         }
         Builtin::Bench {

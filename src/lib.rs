@@ -41,6 +41,7 @@ pub mod mc;
 pub mod nets;
 pub mod optim;
 pub mod output;
+pub mod publish;
 pub mod report;
 pub mod runner;
 pub mod scenarios;

@@ -70,6 +70,9 @@ pub enum RunError {
     /// `stuck audit` could not read the model or the data, or write its results.
     #[error("audit: {0}")]
     Audit(String),
+    /// `stuck report` found nothing to report or could not read or write.
+    #[error("report: {0}")]
+    Report(String),
     /// A statistic could not be computed.
     #[error("statistics: {0}")]
     Stats(#[from] StatsError),
