@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::mc::Shard;
-use crate::output::findings_table;
+use crate::output::{findings_table, output_width};
 use crate::runner::{self, EXIT_BAD_INPUT, RunError, RunOutcome, RunRequest, nearest};
 use crate::scenarios::SCENARIO_NAMES;
 
@@ -302,7 +302,7 @@ fn run_one(name: &str, matches: &ArgMatches, cancel: &AtomicBool) -> Result<(), 
     announce(&outcome, request.quiet);
     // Shards and MPI ranks other than 0 have no verdicts until their results are merged.
     if !outcome.findings.is_empty() {
-        print!("{}", findings_table(&tagged(&outcome)));
+        print!("{}", findings_table(&tagged(&outcome), output_width()));
     }
     Ok(())
 }
@@ -320,7 +320,7 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
                 announce(&outcome, common.quiet);
                 findings.extend(tagged(&outcome));
             }
-            print!("{}", findings_table(&findings));
+            print!("{}", findings_table(&findings, output_width()));
             let written =
                 crate::publish::write_report(std::slice::from_ref(&common.out), &common.out)
                     .map_err(|e| RunError::Report(e.0))?;
@@ -404,7 +404,7 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
         Builtin::Merge { inputs, out, force } => {
             let outcome = runner::merge(&inputs, &out, force)?;
             announce(&outcome, false);
-            print!("{}", findings_table(&tagged(&outcome)));
+            print!("{}", findings_table(&tagged(&outcome), output_width()));
             Ok(())
         }
     }

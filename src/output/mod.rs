@@ -16,7 +16,7 @@ pub use shard_file::{
     SHARD_FORMAT, ShardFile, ShardHeader, parse_shard_file, read_shard_header, shard_file_name,
     write_shard_file,
 };
-pub use terminal::findings_table;
+pub use terminal::{findings_table, output_width};
 
 use std::path::{Path, PathBuf};
 
