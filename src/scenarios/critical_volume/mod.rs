@@ -372,7 +372,7 @@ impl Experiment for CriticalVolume {
                 trajectory_table,
             ],
             findings,
-            plots: vec![tables::volume_plot(self, &rows)],
+            plots: vec![tables::volume_plot(self, &rows, cells)],
         })
     }
 }

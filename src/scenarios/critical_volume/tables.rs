@@ -226,8 +226,9 @@ pub fn trajectory_table(
 }
 
 /// log₁₀ P against n for every landscape and p (splitting and direct cells at the
-/// scenario's sweeps), with the essay's line n log₁₀ p.
-pub fn volume_plot(exp: &CriticalVolume, rows: &[Row]) -> Plot {
+/// scenario's sweeps), with the essay's line n log₁₀ p and, at each network's n, log₁₀ of the
+/// fraction of optimizer iterates inside the same box (where any was).
+pub fn volume_plot(exp: &CriticalVolume, rows: &[Row], cells: &[VolumeRuns]) -> Plot {
     let mut plot = Plot::new(
         "log10-p",
         "Near-critical volume: log10 P(|g_i| < tau_i for all i) against n",
@@ -244,6 +245,28 @@ pub fn volume_plot(exp: &CriticalVolume, rows: &[Row]) -> Plot {
             plot.add(
                 format!("{} p={}", r.landscape, r.p),
                 (r.n as f64, r.ln_p / LN_10),
+            );
+        }
+    }
+    for (cell, runs) in exp.cells.iter().zip(cells) {
+        let (Cell::Trajectory { id, optimizer }, VolumeRuns::Trajectory(t)) = (cell, runs) else {
+            continue;
+        };
+        let network = rows
+            .iter()
+            .find(|r| matches!(exp.cells[r.cell], Cell::Network { id: i } if i == *id));
+        if let (Some(network), true) = (network, t.inside > 0) {
+            plot.add(
+                format!(
+                    "{} iterates, {} p={}",
+                    optimizer.name(),
+                    network.landscape,
+                    network.p
+                ),
+                (
+                    network.n as f64,
+                    (t.inside as f64 / t.checks as f64).log10(),
+                ),
             );
         }
     }
