@@ -52,6 +52,21 @@ fn report_holds_every_verdict_and_figure_of_the_runs() {
     for scenario in ["hessian-signs", "saddle-escape"] {
         let manifest: serde_json::Value =
             serde_json::from_str(&read(&format!("{scenario}.json"))).unwrap();
+        // Provenance the report quotes: when, with what, by which command.
+        let finished = manifest["finished_utc"].as_str().unwrap();
+        assert!(
+            finished.ends_with('Z') && finished.len() == 20,
+            "{finished}"
+        );
+        assert!(manifest["rustc"].as_str().unwrap().starts_with("rustc "));
+        let command: Vec<&str> = manifest["command_line"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert!(command.contains(&scenario), "{command:?}");
+        assert!(md.contains(finished) && html.contains(finished));
         for f in manifest["findings"].as_array().unwrap() {
             findings += 1;
             let (claim, subject, verdict) = (

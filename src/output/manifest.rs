@@ -15,6 +15,26 @@ pub fn git_commit() -> Option<&'static str> {
     Some(env!("STUCK_GIT_COMMIT")).filter(|c| !c.is_empty())
 }
 
+/// Whether the build's working tree had uncommitted changes to tracked files (`None` when
+/// it was not built from a git checkout): a dirty build's commit does not describe its code.
+pub fn git_dirty() -> Option<bool> {
+    match env!("STUCK_GIT_DIRTY") {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// The compiler that built the binary (`rustc --version`), when known.
+pub fn rustc_version() -> Option<&'static str> {
+    Some(env!("STUCK_RUSTC_VERSION")).filter(|v| !v.is_empty())
+}
+
+/// The current time as an RFC 3339 UTC timestamp, e.g. `2026-11-28T08:15:02Z`.
+pub fn utc_now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
 /// The CPU model from `/proc/cpuinfo` (Linux), for reading benchmark numbers in context.
 pub fn cpu_model() -> Option<String> {
     let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
@@ -33,6 +53,14 @@ pub struct Manifest {
     pub version: &'static str,
     /// [`git_commit`].
     pub git_commit: Option<&'static str>,
+    /// [`git_dirty`].
+    pub git_dirty: Option<bool>,
+    /// [`rustc_version`].
+    pub rustc: Option<&'static str>,
+    /// The command line that produced the run.
+    pub command_line: Vec<String>,
+    /// When the manifest was written ([`utc_now`]).
+    pub finished_utc: String,
     /// Scenario name.
     pub scenario: String,
     /// Claim ids tested.

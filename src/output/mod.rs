@@ -9,7 +9,10 @@ mod shard_file;
 mod terminal;
 
 pub use csv_table::{format_real, table_to_csv};
-pub use manifest::{Manifest, ResultIdentity, TOOL_VERSION, cpu_model, git_commit};
+pub use manifest::{
+    Manifest, ResultIdentity, TOOL_VERSION, cpu_model, git_commit, git_dirty, rustc_version,
+    utc_now,
+};
 pub use out_dir::{CHECKPOINT_DIR, OutputDir};
 pub use plot::{Series, line_plot};
 pub use shard_file::{

@@ -76,6 +76,12 @@ pub struct RunRecord {
     pub version: String,
     /// Commit of the build, when known.
     pub git_commit: Option<String>,
+    /// Whether the build's tree had uncommitted changes (absent in older manifests).
+    #[serde(default)]
+    pub git_dirty: Option<bool>,
+    /// When the manifest was written, RFC 3339 UTC (absent in older manifests).
+    #[serde(default)]
+    pub finished_utc: Option<String>,
     /// Scenario name.
     pub scenario: String,
     /// Profile.

@@ -29,7 +29,7 @@ fn runs_on<'a>(
 /// One line of provenance from a manifest.
 fn provenance(run: &RunRecord) -> String {
     format!(
-        "`{}` from `{}`: profile {}, seed {}, stuck {} (commit {}), {} s wall{} on {}{}",
+        "`{}` from `{}`: profile {}, seed {}, stuck {} (commit {}{}), finished {}, {} s wall{} on {}{}",
         run.scenario,
         run.dir.display(),
         run.profile,
@@ -38,6 +38,14 @@ fn provenance(run: &RunRecord) -> String {
         run.git_commit
             .as_deref()
             .map_or("unknown", |c| &c[..c.len().min(7)]),
+        if run.git_dirty == Some(true) {
+            " with uncommitted changes"
+        } else {
+            ""
+        },
+        run.finished_utc
+            .as_deref()
+            .unwrap_or("at an unrecorded time"),
         (run.wall_seconds.round() as u64),
         run.threads
             .map(|t| format!(", {t} threads"))
