@@ -242,8 +242,15 @@ fn render(rows: &[Measurement]) -> Result<(String, DataTable, Vec<Series>), RunE
             }
             if mode == "strong" {
                 if let Some((f, se)) = amdahl(&points)? {
+                    // Outside [0, 1] the fit is not a serial fraction: super-linear speed-up
+                    // (caches, a warmer second measurement) or timings too noisy to fit.
+                    let flag = if (0.0..=1.0).contains(&f) {
+                        ""
+                    } else {
+                        "  WARNING: outside [0, 1], not a serial fraction (super-linear or noisy timings; use more --repeats)"
+                    };
                     text.push_str(&format!(
-                        "{scenario}: Amdahl serial fraction {f:.4}{}\n",
+                        "{scenario}: Amdahl serial fraction {f:.4}{}{flag}\n",
                         se.map_or(String::new(), |s| format!(" +- {s:.4}"))
                     ));
                 }
