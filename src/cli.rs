@@ -19,7 +19,7 @@ Examples:
   stuck list
   stuck hessian-signs                                   # quick profile, about 10 s
   stuck hessian-signs --profile paper --threads 16 --seed 7 --out results/
-  stuck hessian-signs --set dims=[2,4,8] --set replicates=1000000
+  stuck hessian-signs --set 'dims=[2,4,8]' --set replicates=1000000
   stuck hessian-signs --shard 1/4 --out shards/         # one of four machines
   stuck merge shards/ --out merged/                     # combine the four shard files
   stuck all --profile quick
@@ -203,7 +203,7 @@ struct CommonArgs {
 struct ScenarioArgs {
     #[command(flatten)]
     common: CommonArgs,
-    /// Override a parameter, e.g. `--set replicates=1000000` or `--set dims=[2,4]` (repeatable).
+    /// Override a parameter, e.g. `--set replicates=1000000` or `--set 'dims=[2,4]'` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     sets: Vec<String>,
     /// TOML file of parameter overrides (applied before `--set`).
