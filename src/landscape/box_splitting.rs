@@ -143,6 +143,7 @@ impl BoxSplitting {
         let keep = ((self.survival * count as f64).ceil() as usize).clamp(1, count - 1);
         let (mut ln_z, mut beta) = (0.0, 1.0f64);
         let (mut proposed, mut accepted) = (0u64, 0u64);
+        let mut stages = MAX_STAGES;
         for stage in 1..=MAX_STAGES {
             for i in 0..count {
                 let g = &mut ws.gradient[i * n..(i + 1) * n];
@@ -178,6 +179,7 @@ impl BoxSplitting {
             if survivors == 0 {
                 // Every particle ties at the level: the population has collapsed onto copies
                 // of one point (moves too small to separate them); the run is abandoned.
+                stages = stage;
                 break;
             }
             ln_z += (survivors as f64 / count as f64).ln();
@@ -253,7 +255,7 @@ impl BoxSplitting {
         }
         BoxSplittingRun {
             ln_probability: f64::NEG_INFINITY,
-            stages: MAX_STAGES,
+            stages,
             acceptance: accepted as f64 / proposed.max(1) as f64,
             ideal_variance: f64::NAN,
             inside: Vec::new(),

@@ -186,6 +186,10 @@ pub struct FeatureGradient {
 }
 
 impl FeatureGradient {
+    /// `K·Var‖c‖²`: with `‖c‖² = (2/K) Σ aₖ² sin²θₖ`, `Var = (4/K)(E a⁴ E sin⁴θ − (E a² E sin²θ)²)
+    /// = (4/K)(3·3/8 − 1/4)`.
+    pub const SCALE_VARIANCE_TIMES_K: f64 = 4.0 * (3.0 * 3.0 / 8.0 - 0.25);
+
     /// Latent coordinates per feature before the ω block: a, u, v.
     const HEAD: usize = 3;
 

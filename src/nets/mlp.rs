@@ -55,7 +55,7 @@ choice! {
 impl Activation {
     /// `(σ(z), σ′(z), σ″(z))`.
     #[inline]
-    pub(crate) fn eval(self, z: f64) -> (f64, f64, f64) {
+    fn eval(self, z: f64) -> (f64, f64, f64) {
         match self {
             Activation::Tanh => {
                 let a = z.tanh();
@@ -323,6 +323,14 @@ impl Mlp {
         self.forward(theta, data, ws, None);
         let loss = self.output_delta(data, ws);
         loss + self.weight_penalty(theta)
+    }
+
+    /// The output layer's values before the loss (the logits), `outputs × examples`
+    /// column-major (one example's outputs contiguous), at `theta` on `data` (a forward pass;
+    /// train-mode statistics for a normalised network).
+    pub fn outputs<'w>(&self, theta: &[f64], data: &Dataset, ws: &'w mut Workspace) -> &'w [f64] {
+        self.forward(theta, data, ws, None);
+        &ws.z[self.layers.len() - 1]
     }
 
     /// `(λ/2) Σ_l ‖W_l‖²`.

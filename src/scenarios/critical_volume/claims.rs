@@ -7,7 +7,7 @@ use super::CriticalVolume;
 use super::cells::{Cell, Method, Synthetic};
 use super::records::VolumeRuns;
 use crate::choice::Choice;
-use crate::landscape::gaussian_box_threshold;
+use crate::landscape::{FeatureGradient, gaussian_box_threshold};
 use crate::report::{Finding, Verdict, plus_minus, short};
 use crate::stats::{StatsError, studentised_error_test, two_sided_z, z_test};
 
@@ -196,14 +196,15 @@ fn headline(exp: &CriticalVolume, rows: &[Row], row: &Row) -> bool {
 }
 
 /// The second-order shared-scale prediction for a random-feature landscape: with
-/// `s² = ‖c‖² = 1 + ε`, `Var ε = 3.5/K` (see [`crate::landscape::FeatureGradient`]) and
+/// `s² = ‖c‖² = 1 + ε`, `Var ε = 3.5/K` ([`FeatureGradient::SCALE_VARIANCE_TIMES_K`]) and
 /// `q(s) = P(|s z| < τ)`, `ln P ≈ n ln p + n² a² Var(ε)/2` with `a = ∂ln q/∂s² = −τφ(τ)/p`
 /// at s = 1 — the cumulant expansion of `ln E[q(s)ⁿ]`, valid while the correction is small.
 pub fn feature_prediction(n: usize, k: usize, p: f64) -> f64 {
     let tau = gaussian_box_threshold(p);
     let density = (-0.5 * tau * tau).exp() / (2.0 * std::f64::consts::PI).sqrt();
     let a = -tau * density / p;
-    n as f64 * p.ln() + (n * n) as f64 * a * a * (3.5 / k as f64) / 2.0
+    let variance = FeatureGradient::SCALE_VARIANCE_TIMES_K / k as f64;
+    n as f64 * p.ln() + (n * n) as f64 * a * a * variance / 2.0
 }
 
 /// The verdicts: one on the estimator against the exact laws, one per landscape and p on

@@ -119,7 +119,8 @@ impl<'a> NetworkGradient<'a> {
         let loss = self
             .net
             .loss(&scratch.theta, self.data, &mut scratch.workspace);
-        (loss, output_spread(self.net, &scratch.theta, self.data))
+        let spread = output_spread(self.net, &scratch.theta, self.data, &mut scratch.workspace);
+        (loss, spread)
     }
 
     /// The full-batch loss at parameters `theta`.
@@ -204,41 +205,17 @@ impl GradientLaw for NetworkGradient<'_> {
     }
 }
 
-/// RMS over examples and classes of `oₖ(x) − mean_x oₖ(x)` for the output logits o: zero
-/// exactly when the network's output does not depend on its input.
-pub fn output_spread(net: &Mlp, theta: &[f64], data: &Dataset) -> f64 {
+/// RMS over examples and classes of `oₖ(x) − mean_x oₖ(x)` for the output logits o
+/// ([`Mlp::outputs`]): zero exactly when the network's output does not depend on its input.
+pub fn output_spread(net: &Mlp, theta: &[f64], data: &Dataset, ws: &mut Workspace) -> f64 {
     let m = data.examples();
-    let mut layer_input = data.inputs.clone();
-    for (l, layer) in net.layers().iter().enumerate() {
-        let w = &theta[layer.weights.clone()];
-        let b = &theta[layer.biases.clone()];
-        let mut out = vec![0.0; layer.outputs * m];
-        for e in 0..m {
-            let x = &layer_input[e * layer.inputs..(e + 1) * layer.inputs];
-            let o = &mut out[e * layer.outputs..(e + 1) * layer.outputs];
-            o.copy_from_slice(b);
-            for (i, xi) in x.iter().enumerate() {
-                for (ok, wk) in o
-                    .iter_mut()
-                    .zip(&w[i * layer.outputs..(i + 1) * layer.outputs])
-                {
-                    *ok += wk * xi;
-                }
-            }
-            if l + 1 < net.layers().len() {
-                for v in o.iter_mut() {
-                    *v = net.activation().eval(*v).0;
-                }
-            }
-        }
-        layer_input = out;
-    }
-    let k = net.layers().last().map_or(0, |l| l.outputs);
+    let logits = net.outputs(theta, data, ws);
+    let k = logits.len() / m;
     let mut total = 0.0;
     for class in 0..k {
-        let mean = (0..m).map(|e| layer_input[e * k + class]).sum::<f64>() / m as f64;
+        let mean = (0..m).map(|e| logits[e * k + class]).sum::<f64>() / m as f64;
         total += (0..m)
-            .map(|e| (layer_input[e * k + class] - mean).powi(2))
+            .map(|e| (logits[e * k + class] - mean).powi(2))
             .sum::<f64>();
     }
     (total / (m * k) as f64).sqrt()
