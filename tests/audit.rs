@@ -44,7 +44,7 @@ fn options(loss: Loss, weight_decay: f64) -> ModelOptions {
 }
 
 fn audit(dir: &Path, net: &Mlp, theta: &[f64], data: &Dataset) -> stuck::audit::AuditReport {
-    audit_with_limit(dir, net, theta, data, 4000)
+    audit_with_limit(dir, net, theta, data, 4000, 4000)
 }
 
 fn audit_with_limit(
@@ -53,6 +53,7 @@ fn audit_with_limit(
     theta: &[f64],
     data: &Dataset,
     dense_limit: usize,
+    eigen_limit: usize,
 ) -> stuck::audit::AuditReport {
     let (model, csv) = (dir.join("model.safetensors"), dir.join("data.csv"));
     save_model(&model, net, theta).unwrap();
@@ -64,6 +65,7 @@ fn audit_with_limit(
         options: options(net.loss_function(), net.weight_decay()),
         out: dir.join("out"),
         dense_limit,
+        eigen_limit,
     };
     run_audit(&request).unwrap().0
 }
@@ -183,6 +185,7 @@ fn a_convex_problems_minimum_is_a_minimum() {
         step: NewtonStep::Exact,
         tolerance: 1e-12,
         flatness: 0.0,
+        examples_per_chunk: None,
     };
     let search = nearest_critical_point(&net, &data, &start, 1.0, &settings);
     assert_eq!(search.outcome, SearchOutcome::Critical);
@@ -450,19 +453,43 @@ fn numpy_arrays_are_read_like_the_csv() {
 /// space the quadrature is exact per probe, so the error is the probes' own: for a probe
 /// uniform on the sphere the share of an eigenspace of dimension k is Beta(k/2, (P − k)/2),
 /// of variance 2f(1 − f)/(P + 2) with f = k/P; the mean of 16 probes, times P, has standard
-/// error P·√(2f(1 − f)/(16(P + 2))).
+/// error P·√(2f(1 − f)/(16(P + 2))). Between the eigen limit and the dense limit the index is
+/// the exact inertia count. In both, the gradient shares' bounds hold the exact shares and
+/// the layers' blocks (Lanczos on Hessian-vector products) have the dense blocks' extremes.
 #[test]
-fn beyond_the_dense_limit_lanczos_agrees_with_the_dense_spectrum() {
+fn beyond_the_eigen_and_dense_limits_the_estimates_agree_with_the_dense_spectrum() {
     let data = iris();
     let net = Mlp::new(&[4, 5, 3], Activation::Tanh, Loss::CrossEntropy, 1e-3);
     let theta = net.initialise(1.0, &mut chunk_stream(6, "audit-test", 0, 0));
     let dir = tempfile::tempdir().unwrap();
     let dense = audit(dir.path(), &net, &theta, &data);
-    let estimated = audit_with_limit(dir.path(), &net, &theta, &data, 10);
+    let inertia = audit_with_limit(dir.path(), &net, &theta, &data, 4000, 10);
+    let estimated = audit_with_limit(dir.path(), &net, &theta, &data, 10, 10);
+    assert_eq!(dense.spectrum_method, "dense");
+    assert_eq!(inertia.spectrum_method, "inertia");
     assert_eq!(estimated.spectrum_method, "lanczos");
     let scale = dense.lambda_max;
-    assert!((estimated.lambda_max - dense.lambda_max).abs() < 1e-8 * scale);
-    assert!((estimated.lambda_min - dense.lambda_min).abs() < 1e-8 * scale);
+    for other in [&inertia, &estimated] {
+        assert!((other.lambda_max - dense.lambda_max).abs() < 1e-8 * scale);
+        assert!((other.lambda_min - dense.lambda_min).abs() < 1e-8 * scale);
+        for (shares, exact) in [
+            (other.share_top, dense.share_top),
+            (other.share_near_null, dense.share_near_null),
+            (other.share_negative, dense.share_negative),
+        ] {
+            assert_eq!(exact.low, exact.high);
+            assert!(
+                shares.low - 1e-9 <= exact.low && exact.low <= shares.high + 1e-9,
+                "{shares:?} vs {exact:?}"
+            );
+        }
+        for (a, b) in other.layers.iter().zip(&dense.layers) {
+            assert!((a.block_lambda_min - b.block_lambda_min).abs() < 1e-8 * scale);
+            assert!((a.block_lambda_max - b.block_lambda_max).abs() < 1e-8 * scale);
+        }
+    }
+    // τ = 0 counts rounding-sized eigenvalues either way; from 10⁻⁴ λ_max on the counts agree.
+    assert_eq!(inertia.index[1..], dense.index[1..]);
     let (p, k) = (net.parameters() as f64, dense.index[2]);
     let f = k / p;
     let standard_error = p * (2.0 * f * (1.0 - f) / (16.0 * (p + 2.0))).sqrt();
@@ -472,5 +499,4 @@ fn beyond_the_dense_limit_lanczos_agrees_with_the_dense_spectrum() {
         estimated.index,
         dense.index
     );
-    assert!(estimated.share_top.is_nan() && estimated.layers[0].block_lambda_min.is_nan());
 }

@@ -12,5 +12,7 @@ mod verdict;
 
 pub use data_file::{load_csv, load_npy};
 pub use model_file::{LoadedModel, ModelOptions, TORCH_BATCH_NORM_EPS, load_model, save_model};
-pub use run::{AuditError, AuditReport, AuditRequest, DENSE_LIMIT, LayerRow, run_audit};
+pub use run::{
+    AuditError, AuditReport, AuditRequest, DENSE_LIMIT, EIGEN_LIMIT, LayerRow, run_audit,
+};
 pub use verdict::{Evidence, PLATEAU_SHARE, PointClass, SAME_LOSS, TAU, advice, classify};

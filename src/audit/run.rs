@@ -11,17 +11,37 @@ use super::verdict::{Evidence, PointClass, TAU, advice, classify};
 use crate::choice::Choice;
 use crate::mc::chunk_stream;
 use crate::nets::{
-    CriticalSearch, INDEX_THRESHOLDS, NewtonStep, SearchOutcome, SearchSettings, audit_curvature,
-    dense_hessian, lanczos, layer_gradients, nearest_critical_point, spectral_density,
+    ChunkedEvaluator, CriticalSearch, INDEX_THRESHOLDS, NewtonStep, RitzPairs, SearchOutcome,
+    SearchSettings, ShareBounds, audit_curvature, dense_hessian, index_by_inertia, lanczos,
+    layer_gradients, nearest_critical_point, spectral_density,
 };
 use crate::output::{OutputDir, Series, line_plot, table_to_csv};
 use crate::report::{DataTable, Datum};
+use rayon::prelude::*;
 
-/// Largest P for the dense Hessian by default: at P = 4 000 the Hessian takes 128 MB and its
-/// eigendecomposition about half a minute on one core of the project's machine (6.7 s for
-/// the eigenvalues alone at P = 3 010, growing as P³); beyond it Lanczos and stochastic
-/// Lanczos quadrature take over.
+/// Largest P for the dense Hessian by default: at P = 4 000 it takes 128 MB; beyond it
+/// Lanczos and stochastic Lanczos quadrature on Hessian-vector products take over.
 pub const DENSE_LIMIT: usize = 4000;
+
+/// Largest P for the full eigendecomposition (eigenvalues and eigenvectors) by default. It
+/// costs ≈ 4P³/3 flops for the tridiagonal reduction alone, which faer runs memory-bound:
+/// measured on the project's machine at P = 3 010, 9–10 s for the reduction, 13–14 s with the
+/// eigenvectors, while one LBLᵀ factorisation takes 1.2 s. At P = 1 500 the whole
+/// decomposition takes under 2 s, so up to there the audit is exact in every number; between
+/// this limit and [`DENSE_LIMIT`] the index stays exact (inertia), the extremes come from
+/// Lanczos and the gradient shares get guaranteed bounds instead of exact values.
+pub const EIGEN_LIMIT: usize = 1500;
+
+/// Lanczos steps for the extreme eigenvalues (converged to 10⁻⁸ λ_max at P = 610 in the tests).
+const EXTREME_STEPS: usize = 150;
+
+/// Lanczos steps from the gradient for the bounds on its shares.
+const SHARE_STEPS: usize = 200;
+
+/// Examples per chunk of the audit's parallel Hessian-vector products: 1 797 digits make 8
+/// chunks, enough to keep 2–8 cores busy, each large enough for its matrix products to run at
+/// full speed. Fixed, so the audit's numbers do not depend on the thread count.
+const AUDIT_CHUNK: usize = 256;
 
 /// What to audit and where to write.
 #[derive(Debug, Clone)]
@@ -38,6 +58,8 @@ pub struct AuditRequest {
     pub out: PathBuf,
     /// Largest P for the dense Hessian.
     pub dense_limit: usize,
+    /// Largest P for the full eigendecomposition.
+    pub eigen_limit: usize,
 }
 
 /// Per layer: the gradient and the extreme eigenvalues of the layer's diagonal Hessian block.
@@ -86,21 +108,23 @@ pub struct AuditReport {
     pub gradient_norm: f64,
     /// Per layer.
     pub layers: Vec<LayerRow>,
-    /// `dense` or `lanczos`.
+    /// `dense` (full eigendecomposition), `inertia` (dense Hessian, exact index, Lanczos
+    /// extremes) or `lanczos` (Hessian-vector products only).
     pub spectrum_method: String,
     /// Smallest Hessian eigenvalue.
     pub lambda_min: f64,
     /// Largest Hessian eigenvalue.
     pub lambda_max: f64,
-    /// Eigenvalues below `−τ λ_max` at each of [`INDEX_THRESHOLDS`] (estimated by SLQ beyond the
-    /// dense limit).
+    /// Eigenvalues below `−τ λ_max` at each of [`INDEX_THRESHOLDS`] (exact up to the dense
+    /// limit, estimated by SLQ beyond it).
     pub index: Vec<f64>,
-    /// Share of `‖g‖²` in the top-k eigenspace (k = classes), NaN beyond the dense limit.
-    pub share_top: f64,
+    /// Share of `‖g‖²` in the top-k eigenspace (k = classes): exact up to the eigen limit,
+    /// guaranteed bounds beyond it.
+    pub share_top: ShareBounds,
     /// Share of `‖g‖²` in `|λ| ≤ τ λ_max`.
-    pub share_near_null: f64,
+    pub share_near_null: ShareBounds,
     /// Share of `‖g‖²` in `λ < −τ λ_max`.
-    pub share_negative: f64,
+    pub share_negative: ShareBounds,
     /// How the search for the nearest critical point ended.
     pub search_outcome: String,
     /// Its Newton iterations.
@@ -149,10 +173,10 @@ pub fn run_audit(request: &AuditRequest) -> Result<(AuditReport, Vec<PathBuf>), 
     .map_err(AuditError::Input)?;
     let out = OutputDir::open(&request.out, true).map_err(|e| AuditError::Input(e.to_string()))?;
     let p = net.parameters();
-    let mut ws = net.workspace(data.examples());
+    let mut evaluator = ChunkedEvaluator::new(&net, &data, Some(AUDIT_CHUNK));
     let mut gradient = vec![0.0; p];
-    let loss = net.loss_and_gradient(&theta, &data, &mut ws, &mut gradient);
-    let accuracy = net.accuracy(&theta, &data, &mut ws, None);
+    let loss = evaluator.loss_and_gradient(&net, &theta, &mut gradient);
+    let accuracy = net.accuracy(&theta, &data, &mut net.workspace(data.examples()), None);
     let gradient_norm = gradient.iter().map(|g| g * g).sum::<f64>().sqrt();
     if !loss.is_finite() || !gradient_norm.is_finite() {
         return Err(AuditError::Input(format!(
@@ -164,10 +188,12 @@ pub fn run_audit(request: &AuditRequest) -> Result<(AuditReport, Vec<PathBuf>), 
         "P = {p}, {} examples; the Hessian's spectrum",
         data.examples()
     ));
-    let curvature = if p <= request.dense_limit {
-        dense_curvature(&net, &theta, &data, &gradient)?
+    let mut hvp = |x: &[f64], y: &mut [f64]| evaluator.hessian_vector(&net, &theta, x, y);
+    let curvature = if p <= request.eigen_limit.min(request.dense_limit) {
+        dense_curvature(&net, &theta, &data, &gradient, &mut hvp)?
     } else {
-        lanczos_curvature(&net, &theta, &data, &mut ws)
+        let hessian = (p <= request.dense_limit).then(|| dense_hessian(&net, &theta, &data));
+        estimated_curvature(&net, hessian.as_deref(), &gradient, data.classes, &mut hvp)
     };
     stage("searching for the nearest critical point (Newton-MR, 30 steps of 50 MINRES iterations)");
     let search = nearest_critical_point(
@@ -180,6 +206,7 @@ pub fn run_audit(request: &AuditRequest) -> Result<(AuditReport, Vec<PathBuf>), 
             step: NewtonStep::Minres(50),
             tolerance: (1e-3 * gradient_norm).max(1e-9),
             flatness: 1e-3,
+            examples_per_chunk: Some(AUDIT_CHUNK),
         },
     );
     let index_at_tau = curvature.index[2].round() as usize;
@@ -191,7 +218,7 @@ pub fn run_audit(request: &AuditRequest) -> Result<(AuditReport, Vec<PathBuf>), 
         } else {
             0
         },
-        near_null_share: curvature.share_near_null,
+        near_null_share: curvature.share_near_null.middle(),
     };
     let class = classify(&evidence);
     let layer_rows = layer_gradients(&net, &gradient)
@@ -261,9 +288,9 @@ struct Curvature {
     lambda_min: f64,
     lambda_max: f64,
     index: Vec<f64>,
-    share_top: f64,
-    share_near_null: f64,
-    share_negative: f64,
+    share_top: ShareBounds,
+    share_near_null: ShareBounds,
+    share_negative: ShareBounds,
     /// Per layer: (λ_min, λ_max) of its diagonal block (empty beyond the dense limit).
     blocks: Vec<(f64, f64)>,
     /// Eigenvalues (dense) or Ritz values with their SLQ weights.
@@ -275,6 +302,7 @@ fn dense_curvature(
     theta: &[f64],
     data: &crate::nets::Dataset,
     gradient: &[f64],
+    hvp: impl FnMut(&[f64], &mut [f64]),
 ) -> Result<Curvature, AuditError> {
     let p = theta.len();
     let hessian = dense_hessian(net, theta, data);
@@ -284,28 +312,6 @@ fn dense_curvature(
     })?;
     let spectrum = &audit.spectrum;
     let top = spectrum.max();
-    // Each layer's diagonal block: its extreme eigenvalues by Lanczos on the dense block
-    // (a full eigendecomposition of a 2 600-parameter first layer would double the cost).
-    let blocks = net
-        .layers()
-        .iter()
-        .map(|l| {
-            let range = l.weights.start..l.biases.end;
-            let n = range.len();
-            // y = Σ_j x_j H[block, j], column by column (contiguous in the column-major H).
-            let apply = |x: &[f64], y: &mut [f64]| {
-                y.fill(0.0);
-                for (j, xj) in x.iter().enumerate() {
-                    let column = (range.start + j) * p;
-                    let entries = &hessian[column + range.start..column + range.end];
-                    y.iter_mut().zip(entries).for_each(|(y, h)| *y += xj * h);
-                }
-            };
-            let start: Vec<f64> = (0..n).map(|i| 1.0 + (i % 7) as f64 / 7.0).collect();
-            let ritz = lanczos(apply, &start, n.min(150));
-            (ritz.values[0], ritz.values[ritz.values.len() - 1])
-        })
-        .collect();
     Ok(Curvature {
         method: "dense",
         lambda_min: spectrum.min(),
@@ -314,46 +320,119 @@ fn dense_curvature(
             .iter()
             .map(|t| spectrum.index(t * top.abs()) as f64)
             .collect(),
-        share_top: audit.shares.top,
-        share_near_null: audit.shares.near_null,
-        share_negative: audit.shares.negative,
-        blocks,
+        share_top: ShareBounds::exact(audit.shares.top),
+        share_near_null: ShareBounds::exact(audit.shares.near_null),
+        share_negative: ShareBounds::exact(audit.shares.negative),
+        blocks: layer_blocks(net, hvp),
         spectrum: spectrum.eigenvalues.iter().map(|&l| (l, 1.0)).collect(),
     })
 }
 
-/// Beyond the dense limit: extreme eigenvalues from 150 Lanczos steps (tested against the
-/// dense spectrum to 10⁻⁸ λ_max at P = 610) and the index fractions from stochastic Lanczos
-/// quadrature with 16 probes of 60 steps (tested within 5 standard errors of the dense count);
-/// the gradient shares need eigenvectors and are not computed.
-fn lanczos_curvature(
+/// Each layer's diagonal Hessian block `H_ll`: its extreme eigenvalues from [`EXTREME_STEPS`]
+/// Lanczos steps on Hessian-vector products along directions that vanish outside the layer
+/// (`H_ll x` is the layer's part of `H (0, …, x, …, 0)`), so no block is ever formed.
+fn layer_blocks(
     net: &crate::nets::Mlp,
-    theta: &[f64],
-    data: &crate::nets::Dataset,
-    ws: &mut crate::nets::Workspace,
+    mut hvp: impl FnMut(&[f64], &mut [f64]),
+) -> Vec<(f64, f64)> {
+    let p = net.parameters();
+    let (mut full, mut product) = (vec![0.0; p], vec![0.0; p]);
+    net.layers()
+        .iter()
+        .map(|l| {
+            let range = l.weights.start..l.biases.end;
+            let apply = |x: &[f64], y: &mut [f64]| {
+                full[range.clone()].copy_from_slice(x);
+                hvp(&full, &mut product);
+                y.copy_from_slice(&product[range.clone()]);
+            };
+            let start: Vec<f64> = (0..range.len())
+                .map(|i| 1.0 + (i % 7) as f64 / 7.0)
+                .collect();
+            let ritz = lanczos(apply, &start, range.len().min(EXTREME_STEPS));
+            (ritz.values[0], ritz.values[ritz.values.len() - 1])
+        })
+        .collect()
+}
+
+/// The shares of `‖g‖²` with guaranteed bounds, from one Lanczos run of [`SHARE_STEPS`] steps
+/// started at g: its Gauss rule is the quadrature of g's spectral measure
+/// `μ = Σᵢ (uᵢᵀg)² δ_{λᵢ} / ‖g‖²`, and [`RitzPairs::mass_below_bounds`] pins each share between
+/// the Chebyshev–Markov–Stieltjes bounds. Negative: `μ(λ < −τλ_max)`; near-null:
+/// `μ(|λ| ≤ τλ_max)`; top-k: `μ(λ ≥ λ_(k))` with `λ_(k)` the k-th largest Ritz value of the
+/// extremes run (the outliers converge first; a not yet converged `λ_(k)` sits below the
+/// true one and can only widen the top share's upper side).
+fn bounded_shares(
+    apply: impl FnMut(&[f64], &mut [f64]),
+    gradient: &[f64],
+    extremes: &RitzPairs,
+    top_k: usize,
+) -> [ShareBounds; 3] {
+    let lambda_max = extremes.values.last().copied().unwrap_or(0.0);
+    let threshold = TAU * lambda_max.abs();
+    let measure = lanczos(apply, gradient, SHARE_STEPS.min(gradient.len()));
+    let negative = measure.mass_below_bounds(-threshold);
+    let up_to_threshold = measure.mass_below_bounds(threshold.next_up());
+    let near_null = ShareBounds {
+        low: (up_to_threshold.low - negative.high).max(0.0),
+        high: (up_to_threshold.high - negative.low).min(1.0),
+    };
+    let kth = extremes
+        .values
+        .len()
+        .checked_sub(top_k)
+        .map_or(f64::NEG_INFINITY, |i| extremes.values[i]);
+    let below_top = measure.mass_below_bounds(kth);
+    let top = ShareBounds {
+        low: 1.0 - below_top.high,
+        high: 1.0 - below_top.low,
+    };
+    [top, near_null, negative]
+}
+
+/// Beyond the eigen limit, on Hessian-vector products: the extremes from [`EXTREME_STEPS`]
+/// Lanczos steps (tested against the dense spectrum to 10⁻⁸ λ_max at P = 610), the gradient
+/// shares with guaranteed bounds ([`bounded_shares`]) and the layers' blocks
+/// ([`layer_blocks`]). The index at the four thresholds is exact from the dense Hessian's
+/// LBLᵀ inertia when `hessian` is given (up to the dense limit; one factorisation per
+/// threshold, in parallel) and the spectrum written is then the extremes run's Ritz values and
+/// weights (one probe of stochastic Lanczos quadrature: a picture of the density, not the
+/// source of any count); beyond the dense limit the index is estimated by stochastic Lanczos
+/// quadrature with 16 probes of 60 steps (tested within 5 standard errors of the dense count),
+/// whose pooled Ritz values are the spectrum written.
+fn estimated_curvature(
+    net: &crate::nets::Mlp,
+    hessian: Option<&[f64]>,
+    gradient: &[f64],
+    classes: usize,
+    mut hvp: impl FnMut(&[f64], &mut [f64]),
 ) -> Curvature {
-    let p = theta.len();
-    let mut apply = |x: &[f64], y: &mut [f64]| net.hessian_vector(theta, data, ws, x, y);
+    let p = gradient.len();
     let mut rng = chunk_stream(1, "audit-lanczos", 0, 0);
     let start: Vec<f64> = (0..p)
         .map(|_| rand::RngExt::sample::<f64, _>(&mut rng, rand_distr::StandardNormal))
         .collect();
-    let ritz = lanczos(&mut apply, &start, 150.min(p));
-    let (lambda_min, lambda_max) = (ritz.values[0], ritz.values[ritz.values.len() - 1]);
-    let density = spectral_density(&mut apply, p, 16, 60.min(p), &mut rng);
-    Curvature {
-        method: "lanczos",
-        lambda_min,
-        lambda_max,
-        index: INDEX_THRESHOLDS
-            .iter()
-            .map(|t| density.fraction_below(-t * lambda_max.abs()) * p as f64)
-            .collect(),
-        share_top: f64::NAN,
-        share_near_null: f64::NAN,
-        share_negative: f64::NAN,
-        blocks: Vec::new(),
-        spectrum: {
+    let extremes = lanczos(&mut hvp, &start, EXTREME_STEPS.min(p));
+    let (lambda_min, lambda_max) = (
+        extremes.values[0],
+        extremes.values[extremes.values.len() - 1],
+    );
+    let (method, index, spectrum) = match hessian {
+        Some(hessian) => (
+            "inertia",
+            INDEX_THRESHOLDS
+                .par_iter()
+                .map(|t| index_by_inertia(hessian, p, t * lambda_max.abs()) as f64)
+                .collect(),
+            extremes
+                .values
+                .iter()
+                .copied()
+                .zip(extremes.weights.iter().copied())
+                .collect(),
+        ),
+        None => {
+            let density = spectral_density(&mut hvp, p, 16, 60.min(p), &mut rng);
             let mut pairs: Vec<(f64, f64)> = density
                 .values
                 .iter()
@@ -361,8 +440,28 @@ fn lanczos_curvature(
                 .zip(density.weights.iter().copied())
                 .collect();
             pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
-            pairs
-        },
+            (
+                "lanczos",
+                INDEX_THRESHOLDS
+                    .iter()
+                    .map(|t| density.fraction_below(-t * lambda_max.abs()) * p as f64)
+                    .collect(),
+                pairs,
+            )
+        }
+    };
+    let [share_top, share_near_null, share_negative] =
+        bounded_shares(&mut hvp, gradient, &extremes, classes);
+    Curvature {
+        method,
+        lambda_min,
+        lambda_max,
+        index,
+        share_top,
+        share_near_null,
+        share_negative,
+        blocks: layer_blocks(net, hvp),
+        spectrum,
     }
 }
 
@@ -399,8 +498,14 @@ fn write_outputs(
             "index_tau_1e-3",
             "index_tau_1e-2",
             "share_top",
+            "share_top_low",
+            "share_top_high",
             "share_near_null",
+            "share_near_null_low",
+            "share_near_null_high",
             "share_negative",
+            "share_negative_low",
+            "share_negative_high",
             "search_outcome",
             "search_iterations",
             "search_distance",
@@ -420,10 +525,14 @@ fn write_outputs(
         report.lambda_max.into(),
     ];
     row.extend(report.index.iter().map(|&i| Datum::from(i)));
+    for share in [
+        &report.share_top,
+        &report.share_near_null,
+        &report.share_negative,
+    ] {
+        row.extend([share.middle().into(), share.low.into(), share.high.into()]);
+    }
     row.extend([
-        report.share_top.into(),
-        report.share_near_null.into(),
-        report.share_negative.into(),
         report.search_outcome.clone().into(),
         (report.search_iterations as u64).into(),
         report.search_distance.into(),
@@ -481,10 +590,10 @@ fn write_outputs(
             "Hessian spectrum ({}): {}",
             curvature.method, report.verdict
         ),
-        if curvature.method == "dense" {
-            "eigenvalue rank"
-        } else {
-            "Ritz value (all probes)"
+        match curvature.method {
+            "dense" => "eigenvalue rank",
+            "inertia" => "Ritz value rank (one Lanczos run)",
+            _ => "Ritz value rank (all probes)",
         },
         "sign(λ)·log10(1 + |λ|/(1e-6 λ_max))",
         &[Series {

@@ -4,9 +4,10 @@
 
 use faer::{Mat, Side};
 
+use super::chunked::ChunkedEvaluator;
 use super::data::Dataset;
 use super::hessian::dense_hessian;
-use super::mlp::{Mlp, Workspace};
+use super::mlp::Mlp;
 use crate::optim::norm;
 
 /// How the search runs and how its end is classified.
@@ -21,6 +22,9 @@ pub struct SearchSettings {
     /// A non-critical end whose flatness `‖Hg‖/(s‖g‖)` is at most this is gradient-flat
     /// (`s` is the spectral scale passed to [`nearest_critical_point`]).
     pub flatness: f64,
+    /// Examples per chunk of the parallel full-data products ([`ChunkedEvaluator`]); `None`
+    /// keeps the whole batch in one (the scenarios, whose seeds already fill the cores).
+    pub examples_per_chunk: Option<usize>,
 }
 
 /// How the Newton system `Hδ = −g` is solved at each step.
@@ -110,8 +114,9 @@ pub fn nearest_critical_point(
     settings: &SearchSettings,
 ) -> CriticalSearch {
     let p = start.len();
-    let mut here = Point::new(net, data, start.to_vec());
-    let mut trial = Point::new(net, data, start.to_vec());
+    let chunking = settings.examples_per_chunk;
+    let mut here = Point::new(net, data, start.to_vec(), chunking);
+    let mut trial = Point::new(net, data, start.to_vec(), chunking);
     let (start_loss, start_norm) = (here.loss, norm(&here.gradient));
     let mut solver = Minres::new(p);
     let mut iterations = 0;
@@ -127,8 +132,8 @@ pub fn nearest_critical_point(
         iterations += 1;
         let accepted = match settings.step {
             NewtonStep::Minres(inner) => {
-                products += solver.solve(net, data, &mut here, inner);
-                let (accepted, used) = armijo_search(net, data, &mut here, &mut trial, &mut solver);
+                products += solver.solve(net, &mut here, inner);
+                let (accepted, used) = armijo_search(net, &mut here, &mut trial, &mut solver);
                 products += used;
                 accepted
             }
@@ -149,13 +154,8 @@ pub fn nearest_critical_point(
         gradient_history.push(norm(&here.gradient));
     }
     let gradient_norm = norm(&here.gradient);
-    net.hessian_vector(
-        &here.theta,
-        data,
-        &mut here.workspace,
-        &here.gradient,
-        &mut solver.y,
-    );
+    here.evaluator
+        .hessian_vector(net, &here.theta, &here.gradient, &mut solver.y);
     products += 1;
     let flatness = norm(&solver.y) / (scale * gradient_norm);
     let outcome = if gradient_norm <= settings.tolerance {
@@ -185,29 +185,30 @@ pub fn nearest_critical_point(
     }
 }
 
-/// A point with its loss, gradient, and a workspace ready for Hessian-vector products there.
+/// A point with its loss, gradient, and an evaluator ready for Hessian-vector products there.
 struct Point {
     theta: Vec<f64>,
     loss: f64,
     gradient: Vec<f64>,
-    workspace: Workspace,
+    evaluator: ChunkedEvaluator,
 }
 
 impl Point {
-    fn new(net: &Mlp, data: &Dataset, theta: Vec<f64>) -> Self {
+    fn new(net: &Mlp, data: &Dataset, theta: Vec<f64>, chunking: Option<usize>) -> Self {
         let mut point = Point {
             gradient: vec![0.0; theta.len()],
             theta,
             loss: 0.0,
-            workspace: net.workspace(data.examples()),
+            evaluator: ChunkedEvaluator::new(net, data, chunking),
         };
-        point.evaluate(net, data);
+        point.evaluate(net);
         point
     }
 
-    fn evaluate(&mut self, net: &Mlp, data: &Dataset) {
-        self.loss =
-            net.loss_and_gradient(&self.theta, data, &mut self.workspace, &mut self.gradient);
+    fn evaluate(&mut self, net: &Mlp) {
+        self.loss = self
+            .evaluator
+            .loss_and_gradient(net, &self.theta, &mut self.gradient);
     }
 }
 
@@ -243,7 +244,7 @@ impl Minres {
 
     /// Solves into `self.x` to a relative residual of 10⁻¹⁰ or `iterations` Lanczos steps;
     /// returns the Hessian-vector products used.
-    fn solve(&mut self, net: &Mlp, data: &Dataset, at: &mut Point, iterations: usize) -> usize {
+    fn solve(&mut self, net: &Mlp, at: &mut Point, iterations: usize) -> usize {
         for (r, g) in self.r1.iter_mut().zip(&at.gradient) {
             *r = -g;
         }
@@ -264,7 +265,8 @@ impl Minres {
             for (v, y) in self.v.iter_mut().zip(&self.y) {
                 *v = y / beta;
             }
-            net.hessian_vector(&at.theta, data, &mut at.workspace, &self.v, &mut self.y);
+            at.evaluator
+                .hessian_vector(net, &at.theta, &self.v, &mut self.y);
             products += 1;
             if step > 0 {
                 for (y, r) in self.y.iter_mut().zip(&self.r1) {
@@ -305,7 +307,6 @@ impl Minres {
 /// returns whether a step was accepted and the Hessian-vector products used.
 fn armijo_search(
     net: &Mlp,
-    data: &Dataset,
     here: &mut Point,
     trial: &mut Point,
     solver: &mut Minres,
@@ -313,13 +314,8 @@ fn armijo_search(
     const ARMIJO: f64 = 1e-4;
     const HALVINGS: usize = 30;
     // ⟨δ, Hg⟩ = ⟨Hδ, g⟩: the directional derivative of φ along δ.
-    net.hessian_vector(
-        &here.theta,
-        data,
-        &mut here.workspace,
-        &solver.x,
-        &mut solver.y,
-    );
+    here.evaluator
+        .hessian_vector(net, &here.theta, &solver.x, &mut solver.y);
     let slope = dot(&solver.y, &here.gradient);
     let squared = dot(&here.gradient, &here.gradient);
     if slope.is_nan() || slope >= 0.0 {
@@ -330,7 +326,7 @@ fn armijo_search(
         for ((t, x), d) in trial.theta.iter_mut().zip(&here.theta).zip(&solver.x) {
             *t = x + alpha * d;
         }
-        trial.evaluate(net, data);
+        trial.evaluate(net);
         let trial_squared = dot(&trial.gradient, &trial.gradient);
         if trial.loss.is_finite() && trial_squared <= squared + 2.0 * ARMIJO * alpha * slope {
             return (true, 1);
@@ -391,7 +387,7 @@ fn damped_eigen_step(
                 *t -= factor * u[(i, j)];
             }
         }
-        trial.evaluate(net, data);
+        trial.evaluate(net);
         let better = match rule {
             Damped::GradientNorm => dot(&trial.gradient, &trial.gradient) < squared,
             // Near the minimum the loss stops changing in floating point before the
@@ -442,6 +438,7 @@ mod tests {
             step: NewtonStep::Minres(60),
             tolerance: 1e-9,
             flatness: 1e-3,
+            examples_per_chunk: None,
         }
     }
 
@@ -491,6 +488,7 @@ mod tests {
             step: NewtonStep::SaddleFree,
             tolerance: 1e-9,
             flatness: 1e-3,
+            examples_per_chunk: None,
         };
         let scale = Spectrum::of(&dense_hessian(&net, &theta, &data), theta.len())
             .unwrap()

@@ -104,6 +104,11 @@ impl Dataset {
         Split { train, test }
     }
 
+    /// The consecutive examples `range`, in order, with the same classes.
+    pub fn rows(&self, range: std::ops::Range<usize>) -> Dataset {
+        self.select(&range.collect::<Vec<_>>())
+    }
+
     fn select(&self, indices: &[usize]) -> Dataset {
         let f = self.features;
         let mut inputs = Vec::with_capacity(indices.len() * f);

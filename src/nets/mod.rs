@@ -12,6 +12,7 @@
 
 mod audit;
 mod batch_norm;
+mod chunked;
 mod critical;
 mod data;
 mod hessian;
@@ -24,6 +25,7 @@ mod unit_column;
 
 pub use audit::{CurvatureAudit, GradientShares, LayerGradient, audit_curvature, layer_gradients};
 pub use batch_norm::Statistics;
+pub use chunked::ChunkedEvaluator;
 pub use critical::{
     CriticalSearch, NewtonStep, SearchOutcome, SearchSettings, convergence_order,
     nearest_critical_point,
@@ -31,7 +33,7 @@ pub use critical::{
 pub use data::{DataName, Dataset, Split};
 pub use hessian::{INDEX_THRESHOLDS, Spectrum, dense_hessian, index_by_inertia};
 pub use interpolation::{largest_rise, straight_line_losses};
-pub use lanczos::{RitzPairs, lanczos, spectral_density};
+pub use lanczos::{RitzPairs, ShareBounds, lanczos, spectral_density};
 pub use mlp::{Activation, LayerSlices, Loss, Mlp, Workspace};
 pub use symmetry::canonical_form;
 pub use train::{EpochRecord, NetObjective, Plateau, Schedule, TrainingRun, train};

@@ -49,6 +49,7 @@ impl ConvergenceAudit {
             step: NewtonStep::Minres(p.integer("search_inner_iterations", 1..=100_000)? as usize),
             tolerance: 0.0,
             flatness: p.number("search_flatness", 0.0..=1.0, true)?,
+            examples_per_chunk: None,
         };
         let search_tolerance = p.number("search_tolerance", 0.0..=1.0, true)?;
         let critical_tolerance = p.number("critical_tolerance", 0.0..=1.0, true)?;

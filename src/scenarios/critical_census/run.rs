@@ -41,6 +41,7 @@ impl CriticalCensus {
             step: self.step(case.solver),
             tolerance: self.critical_tolerance * start_norm,
             flatness: self.flatness,
+            examples_per_chunk: None,
         };
         let search = nearest_critical_point(&net, data, &start, scale, &settings);
         let spectrum =
