@@ -1,6 +1,7 @@
 //! Estimators and tests: mergeable moments, proportions with Wilson and Clopper–Pearson
 //! bounds, log-space sums for rare events, weighted least-squares fits, and hypothesis tests
-//! (exact binomial, z, chi-square, Kolmogorov–Smirnov).
+//! (exact binomial, z, chi-square, Kolmogorov–Smirnov), and paired comparisons of two arms
+//! (Fisher's exact test, Hodges–Lehmann intervals).
 //!
 //! Every accumulator here merges: a chunk of a Monte Carlo run keeps one, and the engine
 //! combines them in a fixed order, so no sample is ever stored.
@@ -11,6 +12,7 @@ mod hypothesis;
 mod log_histogram;
 mod logspace;
 mod moments;
+mod paired;
 mod proportion;
 mod special;
 mod ziggurat;
@@ -25,6 +27,7 @@ pub use hypothesis::{
 pub use log_histogram::LogHistogram;
 pub use logspace::LogSumExp;
 pub use moments::MeanVar;
+pub use paired::{ShiftEstimate, fisher_exact, hodges_lehmann};
 pub use proportion::{Proportion, two_sided_z};
 pub use special::trigamma;
 pub use ziggurat::ZigguratNormal;
