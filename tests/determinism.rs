@@ -382,3 +382,18 @@ fn critical_census_is_deterministic() {
     ];
     assert_same_bytes_across_threads_and_shards(&args, 2, &files);
 }
+
+/// remedies (every study, paired arms) at a few replicates: the same bytes for 1 and 2
+/// threads and after a 3-way shard merge.
+#[test]
+fn remedies_is_deterministic() {
+    let args = [
+        "remedies",
+        "--quiet",
+        "--set=replicates=6",
+        "--set=network_replicates=2",
+        "--set=chunk=2",
+        "--set=mlp_budget=300",
+    ];
+    assert_same_bytes_across_threads_and_shards(&args, 3, &["remedies.csv"]);
+}

@@ -8,6 +8,7 @@
 
 mod box_probability;
 mod box_splitting;
+mod cliff;
 mod committee;
 mod deep_linear;
 mod degenerate;
@@ -30,6 +31,7 @@ pub use box_probability::{
 pub use box_splitting::{
     BoxSplitting, BoxSplittingRun, BoxSplittingWorkspace, box_score, direct_box_hits,
 };
+pub use cliff::RecurrentCliff;
 pub use committee::{MAX_UNITS as MAX_COMMITTEE_UNITS, SoftCommittee};
 pub use deep_linear::{DeepLinearNet, Initialisation, decoupled_gd_steps, saxe_learning_steps};
 pub use degenerate::{DegenerateLoss, DegenerateTerrain};

@@ -26,6 +26,8 @@ crate::choice! {
         Momentum = "momentum",
         /// Adam.
         Adam = "adam",
+        /// RMSProp.
+        RmsProp = "rmsprop",
     }
 }
 
@@ -45,11 +47,13 @@ pub struct MethodSettings {
     pub momentum: f64,
     /// Adam's (β₁, β₂, ε).
     pub adam: (f64, f64, f64),
+    /// RMSProp's (ρ, ε).
+    pub rmsprop: (f64, f64),
 }
 
 impl Default for MethodSettings {
     /// σ = 0, r = 10⁻³, g_thres = 10⁻⁴, t_thres = 20, β = 0.9, Adam (0.9, 0.999, 10⁻⁸)
-    /// (Kingma & Ba's defaults).
+    /// (Kingma & Ba's defaults), RMSProp (0.9, 10⁻⁸) (Tieleman & Hinton's ρ).
     fn default() -> Self {
         MethodSettings {
             sigma: 0.0,
@@ -58,6 +62,7 @@ impl Default for MethodSettings {
             perturbation_interval: 20,
             momentum: 0.9,
             adam: (0.9, 0.999, 1e-8),
+            rmsprop: (0.9, 1e-8),
         }
     }
 }
@@ -80,6 +85,10 @@ impl MethodSettings {
                 beta1: self.adam.0,
                 beta2: self.adam.1,
                 epsilon: self.adam.2,
+            },
+            MethodName::RmsProp => Method::RmsProp {
+                rho: self.rmsprop.0,
+                epsilon: self.rmsprop.1,
             },
         }
     }
@@ -124,6 +133,15 @@ pub enum Method {
         beta1: f64,
         /// β₂.
         beta2: f64,
+        /// ε.
+        epsilon: f64,
+    },
+    /// RMSProp (T. Tieleman & G. Hinton, COURSERA *Neural Networks for Machine Learning*,
+    /// lecture 6.5, 2012): `v ← ρv + (1 − ρ)g²`, `x ← x − η g/(√v + ε)`, no momentum, no bias
+    /// correction.
+    RmsProp {
+        /// Decay ρ of the squared-gradient average.
+        rho: f64,
         /// ε.
         epsilon: f64,
     },
@@ -307,6 +325,16 @@ impl Optimizer {
                     *xi -= eta * (*m / c1) / ((*v / c2).sqrt() + epsilon);
                 }
             }
+            Method::RmsProp { rho, epsilon } => {
+                for ((xi, v), g) in x
+                    .iter_mut()
+                    .zip(&mut self.second_moment)
+                    .zip(&self.gradient)
+                {
+                    *v = rho * *v + (1.0 - rho) * g * g;
+                    *xi -= eta * g / (v.sqrt() + epsilon);
+                }
+            }
         }
         status(x)
     }
@@ -440,6 +468,40 @@ mod tests {
             method,
             learning_rate: 0.1,
             clip: None,
+        }
+    }
+
+    /// RMSProp on a constant gradient g (the quadratic far from its minimum changes little):
+    /// after k steps from v = 0, `v_k = (1 − ρ^k) g²`, so step k moves `η/√(1 − ρ^k)`
+    /// (plus ε): its closed form reproduces the iterates to 10⁻¹².
+    #[test]
+    fn rmsprop_follows_its_closed_form_on_a_constant_gradient() {
+        struct Linear;
+        impl Objective for Linear {
+            fn dimension(&self) -> usize {
+                1
+            }
+            fn value(&self, x: &[f64]) -> f64 {
+                3.0 * x[0]
+            }
+            fn gradient(&self, _: &[f64], out: &mut [f64]) {
+                out[0] = 3.0;
+            }
+        }
+        let (rho, epsilon) = (0.9, 1e-8);
+        let mut optimizer = Optimizer::new(config(Method::RmsProp { rho, epsilon }), 1, 0);
+        let mut x = [0.0];
+        let mut expected = 0.0;
+        let mut rng = chunk_stream(1, "rmsprop", 0, 0);
+        for k in 1..=50 {
+            optimizer.step(&Linear, &mut x, &mut rng);
+            let v = (1.0 - rho.powi(k)) * 9.0;
+            expected -= 0.1 * 3.0 / (v.sqrt() + epsilon);
+            assert!(
+                (x[0] - expected).abs() < 1e-12,
+                "step {k}: {} vs {expected}",
+                x[0]
+            );
         }
     }
 

@@ -12,6 +12,7 @@ pub mod escape;
 mod hessian_signs;
 pub mod params;
 mod plateau_crossing;
+mod remedies;
 mod saddle_escape;
 pub mod spec;
 mod well_escape;
@@ -22,6 +23,7 @@ pub use critical_volume::CriticalVolume;
 pub use degenerate_trap::DegenerateTrap;
 pub use hessian_signs::HessianSigns;
 pub use plateau_crossing::PlateauCrossing;
+pub use remedies::Remedies;
 pub use saddle_escape::SaddleEscape;
 pub use well_escape::WellEscape;
 
@@ -114,6 +116,7 @@ registry! {
     "convergence-audit" => ConvergenceAudit,
     "critical-census" => CriticalCensus,
     "critical-volume" => CriticalVolume,
+    "remedies" => Remedies,
 }
 
 #[cfg(test)]

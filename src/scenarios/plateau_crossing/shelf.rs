@@ -263,7 +263,7 @@ impl ShelfPart {
     fn source(&self, c: &Cell) -> &'static str {
         match c.method {
             MethodName::Momentum => "W(1-beta)/(eta g) + beta/(1-beta) (terminal velocity)",
-            MethodName::Adam => "W/eta (normalised steps, independent of g)",
+            MethodName::Adam | MethodName::RmsProp => "W/eta (normalised steps, independent of g)",
             MethodName::NoisyGd => {
                 "exact mean exit of the discrete walk with the steep side (Fredholm equation)"
             }
@@ -434,7 +434,7 @@ fn shelf_crossing_steps(
         MethodName::Momentum => {
             distance * (1.0 - beta) / (learning_rate * slope) + beta / (1.0 - beta)
         }
-        MethodName::Adam => distance / learning_rate,
+        MethodName::Adam | MethodName::RmsProp => distance / learning_rate,
         MethodName::Gd | MethodName::NoisyGd | MethodName::PerturbedGd => {
             distance / (learning_rate * slope)
         }
@@ -502,7 +502,7 @@ mod tests {
                 let predicted = shelf_crossing_steps(name, 9.5, 0.01, slope, 0.9);
                 let step = match name {
                     MethodName::Momentum => 0.01 * slope / 0.1,
-                    MethodName::Adam => 0.01,
+                    MethodName::Adam | MethodName::RmsProp => 0.01,
                     MethodName::Gd | MethodName::NoisyGd | MethodName::PerturbedGd => 0.01 * slope,
                 };
                 let allowed = 2.0 + 1e-5 * (1.0 / slope).ln() / step;

@@ -117,7 +117,9 @@ impl SaddleEscape {
                 None,
                 "one ball perturbation, then GD",
             ),
-            MethodName::Momentum | MethodName::Adam => (None, None, "no closed form"),
+            MethodName::Momentum | MethodName::Adam | MethodName::RmsProp => {
+                (None, None, "no closed form")
+            }
         }
     }
 

@@ -1,0 +1,403 @@
+//! The studies of `remedies`: a landscape, the arms run on it from each replicate's one seed,
+//! and how one arm runs.
+
+use rand::{RngExt, SeedableRng};
+
+use super::records::{ArmRun, Failure};
+use crate::landscape::{
+    DeepLinearNet, DegenerateLoss, DegenerateTerrain, Initialisation, Objective, RecurrentCliff,
+    Shelf,
+};
+use crate::mc::{Stop, StreamRng};
+use crate::nets::{Dataset, Mlp, NetObjective};
+use crate::optim::{MethodName, MethodSettings, Optimizer, OptimizerConfig, StepStatus};
+
+/// The remedies the essay names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// Start away from the danger.
+    Initialisation,
+    /// Clip the gradient on a cliff.
+    Clipping,
+    /// Let the optimizer adapt its steps.
+    AdaptiveSteps,
+}
+
+impl Remedy {
+    /// Kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Remedy::Initialisation => "initialisation",
+            Remedy::Clipping => "clipping",
+            Remedy::AdaptiveSteps => "adaptive-steps",
+        }
+    }
+}
+
+/// Where a study runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landscape {
+    /// A deep linear network learning a rank-one teacher (Saxe et al. 2014).
+    DeepLinear,
+    /// A one-hidden-layer tanh network on the UCI digits.
+    DigitsMlp,
+    /// Pascanu et al.'s one-unit recurrent network.
+    Cliff,
+    /// The synthetic shelf of `plateau-crossing`.
+    Shelf,
+    /// The half trap of `degenerate-trap`.
+    HalfTrap,
+}
+
+impl Landscape {
+    /// Kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Landscape::DeepLinear => "deep-linear",
+            Landscape::DigitsMlp => "digits-mlp",
+            Landscape::Cliff => "cliff",
+            Landscape::Shelf => "shelf",
+            Landscape::HalfTrap => "half-trap",
+        }
+    }
+}
+
+/// How an arm starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Start {
+    /// The landscape's standard start (its own stated point or law).
+    Standard,
+    /// Deep linear layers `W_l = a·Q_l`, Q Haar-orthogonal, product scale u₀.
+    Orthogonal(f64),
+    /// Deep linear Gaussian layers `N(0, a²/n)`, product scale u₀.
+    Gaussian(f64),
+    /// Network weights `N(0, gain²/fan_in)`.
+    Gain(f64),
+}
+
+/// How the gradient is clipped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Clip {
+    /// Not at all.
+    None,
+    /// To norm c (Pascanu et al. 2013, Algorithm 1).
+    Norm(f64),
+    /// Each component to `[−c, c]`.
+    Value(f64),
+}
+
+/// One arm of a study: an optimizer, a learning rate, a start and a clipping rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arm {
+    /// The optimizer.
+    pub method: MethodName,
+    /// Its learning rate.
+    pub learning_rate: f64,
+    /// Its start.
+    pub start: Start,
+    /// Its clipping.
+    pub clip: Clip,
+}
+
+impl Arm {
+    /// A label for tables: method, rate, start and clipping.
+    pub fn label(&self) -> String {
+        let start = match self.start {
+            Start::Standard => String::new(),
+            Start::Orthogonal(u) => format!(" orthogonal u0={u}"),
+            Start::Gaussian(u) => format!(" gaussian u0={u}"),
+            Start::Gain(g) => format!(" gain={g}"),
+        };
+        let clip = match self.clip {
+            Clip::None => String::new(),
+            Clip::Norm(c) => format!(" norm-clip={c}"),
+            Clip::Value(c) => format!(" value-clip={c}"),
+        };
+        format!("{} eta={}{start}{clip}", self.method, self.learning_rate)
+    }
+}
+
+/// A remedy tried on a landscape: the arms, and which pairs are compared (remedy arm,
+/// arm without it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Study {
+    /// The remedy.
+    pub remedy: Remedy,
+    /// The landscape.
+    pub landscape: Landscape,
+    /// The arms; every replicate runs all of them from its one seed.
+    pub arms: Vec<Arm>,
+    /// (with, without) arm indices of each comparison.
+    pub comparisons: Vec<(usize, usize)>,
+    /// Step budget of each run.
+    pub budget: u64,
+    /// Replicates.
+    pub replicates: u64,
+}
+
+/// The landscapes' settings, from the parameter file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Landscapes {
+    /// Deep linear: width, depth, teacher singular value s, examples.
+    pub deep: (usize, usize, f64, usize),
+    /// The digits subset the network trains on.
+    pub digits: Dataset,
+    /// Hidden width of the digits network.
+    pub hidden: usize,
+    /// Target loss of the digits network.
+    pub mlp_target: f64,
+    /// The one-unit recurrent network.
+    pub cliff: RecurrentCliff,
+    /// Its initial (w, b) box.
+    pub cliff_box: ((f64, f64), (f64, f64)),
+    /// Its target loss.
+    pub cliff_target: f64,
+    /// Loss rise factor that counts as a cliff jump.
+    pub jump_factor: f64,
+    /// The shelf (start at 5 % of its width, target its far edge).
+    pub shelf: Shelf,
+    /// The half trap's slope c.
+    pub trap_slope: f64,
+    /// Momentum β for every momentum arm.
+    pub momentum: f64,
+}
+
+/// The trap's position on the half trap, as in `degenerate-trap`.
+const TRAP: f64 = 1.0;
+
+impl Landscapes {
+    /// Runs every arm of `study` once from one seed drawn from `rng`.
+    pub fn replicate(&self, study: &Study, rng: &mut StreamRng, stop: Stop) -> Vec<ArmRun> {
+        let seed: u64 = rng.random();
+        study
+            .arms
+            .iter()
+            .map(|arm| {
+                // Every arm draws its landscape, start and noise from the same seed.
+                let mut arm_rng = StreamRng::seed_from_u64(seed);
+                self.run(study, arm, &mut arm_rng, stop)
+            })
+            .collect()
+    }
+
+    fn run(&self, study: &Study, arm: &Arm, rng: &mut StreamRng, stop: Stop) -> ArmRun {
+        let method = MethodSettings {
+            momentum: self.momentum,
+            ..MethodSettings::default()
+        }
+        .method(arm.method);
+        let config = OptimizerConfig {
+            method,
+            learning_rate: arm.learning_rate,
+            clip: match arm.clip {
+                Clip::Norm(c) => Some(c),
+                _ => None,
+            },
+        };
+        let budget = study.budget;
+        match study.landscape {
+            Landscape::DeepLinear => {
+                let (width, depth, s, examples) = self.deep;
+                let net = DeepLinearNet::teacher(width, depth, s, examples, rng);
+                let mut theta = vec![0.0; net.dimension()];
+                let (init, u0) = match arm.start {
+                    Start::Orthogonal(u) => (Initialisation::Orthogonal, u),
+                    Start::Gaussian(u) => (Initialisation::Gaussian, u),
+                    _ => (Initialisation::Gaussian, 1.0),
+                };
+                net.initialise(init, u0, &mut theta, rng);
+                let target = s / 2.0;
+                let watch = Watch::none();
+                run_arm(&net, config, &mut theta, budget, rng, stop, &watch, |x| {
+                    net.mode_strength(x) >= target
+                })
+            }
+            Landscape::DigitsMlp => {
+                let net = Mlp::new(
+                    &[self.digits.features, self.hidden, self.digits.classes],
+                    crate::nets::Activation::Tanh,
+                    crate::nets::Loss::CrossEntropy,
+                    0.0,
+                );
+                let gain = match arm.start {
+                    Start::Gain(g) => g,
+                    _ => 1.0,
+                };
+                let mut theta = net.initialise(gain, rng);
+                let objective = NetObjective::new(&net, &self.digits);
+                let target = self.mlp_target;
+                run_arm(
+                    &objective,
+                    config,
+                    &mut theta,
+                    budget,
+                    rng,
+                    stop,
+                    &Watch::none(),
+                    |x| objective.value(x) <= target,
+                )
+            }
+            Landscape::Cliff => {
+                let ((w0, w1), (b0, b1)) = self.cliff_box;
+                let mut theta = vec![rng.random_range(w0..w1), rng.random_range(b0..b1)];
+                let objective = ValueClipped {
+                    inner: self.cliff,
+                    limit: match arm.clip {
+                        Clip::Value(c) => c,
+                        _ => f64::INFINITY,
+                    },
+                };
+                let watch = Watch {
+                    jump_factor: Some(self.jump_factor),
+                };
+                let target = self.cliff_target;
+                let mut run = run_arm(
+                    &objective,
+                    config,
+                    &mut theta,
+                    budget,
+                    rng,
+                    stop,
+                    &watch,
+                    |x| self.cliff.value(x) <= target,
+                );
+                if run.failed() && theta.iter().all(|t| t.is_finite()) {
+                    run.unstable = arm.learning_rate * self.cliff.curvature(&theta) > 2.0;
+                }
+                run
+            }
+            Landscape::Shelf => {
+                let shelf = self.shelf;
+                let mut x = vec![0.0; shelf.dimension];
+                x[0] = 0.05 * shelf.width;
+                run_arm(
+                    &shelf,
+                    config,
+                    &mut x,
+                    budget,
+                    rng,
+                    stop,
+                    &Watch::none(),
+                    |x| x[0] >= shelf.width,
+                )
+            }
+            Landscape::HalfTrap => {
+                let terrain = DegenerateTerrain {
+                    loss: DegenerateLoss::HalfTrap {
+                        c: self.trap_slope,
+                        trap: TRAP,
+                    },
+                    dimension: 1,
+                };
+                let mut x = vec![TRAP - 1.0];
+                run_arm(
+                    &terrain,
+                    config,
+                    &mut x,
+                    budget,
+                    rng,
+                    stop,
+                    &Watch::none(),
+                    |x| x[0] >= TRAP + 1.0,
+                )
+            }
+        }
+    }
+}
+
+/// What a run watches beyond its target.
+struct Watch {
+    /// Count steps whose loss exceeds the previous one by this factor.
+    jump_factor: Option<f64>,
+}
+
+impl Watch {
+    fn none() -> Self {
+        Watch { jump_factor: None }
+    }
+}
+
+/// A loss whose gradient is clipped component-wise to `[−limit, limit]` (value clipping).
+struct ValueClipped<F> {
+    inner: F,
+    limit: f64,
+}
+
+impl<F: Objective> Objective for ValueClipped<F> {
+    fn dimension(&self) -> usize {
+        self.inner.dimension()
+    }
+
+    fn value(&self, x: &[f64]) -> f64 {
+        self.inner.value(x)
+    }
+
+    fn gradient(&self, x: &[f64], out: &mut [f64]) {
+        self.inner.gradient(x, out);
+        out.iter_mut()
+            .for_each(|g| *g = g.clamp(-self.limit, self.limit));
+    }
+}
+
+/// Steps between two looks at the stop request.
+const STEPS_PER_STOP_CHECK: u64 = 256;
+
+/// Runs one arm from `x` until `reached`, the budget, a divergence or a stop; `x` ends at the
+/// last finite iterate (a diverged step is undone, so the curvature there can be read).
+#[allow(clippy::too_many_arguments)]
+fn run_arm<F: Objective>(
+    objective: &F,
+    config: OptimizerConfig,
+    x: &mut [f64],
+    budget: u64,
+    rng: &mut StreamRng,
+    stop: Stop,
+    watch: &Watch,
+    reached: impl Fn(&[f64]) -> bool,
+) -> ArmRun {
+    let mut run = ArmRun {
+        steps: None,
+        failure: Some(Failure::Censored),
+        jumps: 0,
+        unstable: false,
+    };
+    if reached(x) {
+        return ArmRun {
+            steps: Some(0),
+            failure: None,
+            ..run
+        };
+    }
+    let mut optimizer = Optimizer::new(config, x.len(), objective.examples());
+    let mut previous_loss = watch.jump_factor.map(|_| objective.value(x));
+    let mut last = x.to_vec();
+    for t in 1..=budget {
+        if t % STEPS_PER_STOP_CHECK == 1 && stop.requested() {
+            break;
+        }
+        last.copy_from_slice(x);
+        match optimizer.step(objective, x, rng) {
+            StepStatus::NonFinite => {
+                x.copy_from_slice(&last);
+                run.failure = Some(Failure::Diverged);
+                return run;
+            }
+            StepStatus::Subnormal => {
+                run.failure = Some(Failure::Underflow);
+                return run;
+            }
+            StepStatus::Normal => {}
+        }
+        if let (Some(factor), Some(before)) = (watch.jump_factor, previous_loss) {
+            let now = objective.value(x);
+            run.jumps += u32::from(now > factor * before);
+            previous_loss = Some(now);
+        }
+        if reached(x) {
+            run.steps = Some(t);
+            run.failure = None;
+            return run;
+        }
+    }
+    run
+}
