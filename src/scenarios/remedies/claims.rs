@@ -109,9 +109,9 @@ pub fn report(
     cells: &[PairedRuns],
     significance: f64,
 ) -> Result<Report, StatsError> {
-    // Every comparison: the studies' own, then for clipping each rule at its best learning
-    // rate against no clipping at its best (chosen on these same runs, so that pair's
-    // interval is optimistic: a winner's curse the table names).
+    // Every comparison: the studies' own at equal rates, then their groups each at its best
+    // rate (chosen on these same runs, so that pair's interval is optimistic: a winner's
+    // curse the table's `pairing` column names).
     let mut pairs: Vec<(usize, usize, usize, &str)> = Vec::new();
     for (k, (study, runs)) in studies.iter().zip(cells).enumerate() {
         pairs.extend(
@@ -120,20 +120,11 @@ pub fn report(
                 .iter()
                 .map(|&(a, b)| (k, a, b, "same rate")),
         );
-        if study.remedy == super::studies::Remedy::Clipping {
-            let best = |clip: super::studies::Clip| best_arm(study, runs, clip);
-            if let Some(none) = best(super::studies::Clip::None) {
-                let mut rules: Vec<super::studies::Clip> = Vec::new();
-                for arm in &study.arms {
-                    if arm.clip != super::studies::Clip::None && !rules.contains(&arm.clip) {
-                        rules.push(arm.clip);
-                    }
-                }
-                for rule in rules {
-                    if let Some(with) = best(rule) {
-                        pairs.push((k, with, none, "each at its best rate"));
-                    }
-                }
+        for (with, without) in &study.best_rate_comparisons {
+            if let (Some(a), Some(b)) =
+                (best_arm(study, runs, with), best_arm(study, runs, without))
+            {
+                pairs.push((k, a, b, "each at its best rate"));
             }
         }
     }
@@ -263,11 +254,11 @@ pub fn report(
     })
 }
 
-/// The arm with clipping rule `clip` that failed least, then (among those) had the fewest
-/// median steps; `None` if the study has no such arm.
-fn best_arm(study: &Study, runs: &PairedRuns, clip: super::studies::Clip) -> Option<usize> {
+/// The arm of group `group` ([`super::studies::Arm::group`]) that failed least, then (among
+/// those) had the fewest median steps; `None` if the study has no such arm.
+fn best_arm(study: &Study, runs: &PairedRuns, group: &str) -> Option<usize> {
     (0..study.arms.len())
-        .filter(|&a| study.arms[a].clip == clip)
+        .filter(|&a| study.arms[a].group() == group)
         .min_by(|&a, &b| {
             let key = |arm: usize| {
                 (
@@ -286,6 +277,7 @@ fn article(remedy: super::studies::Remedy) -> &'static str {
         super::studies::Remedy::Initialisation => "initialise away from the danger",
         super::studies::Remedy::Clipping => "gradient clipping gets you past a cliff",
         super::studies::Remedy::AdaptiveSteps => "let the optimizer adapt its steps",
+        super::studies::Remedy::BatchNorm => "batch normalisation pulls you back",
     }
 }
 
@@ -298,6 +290,9 @@ fn theory(study: &Study) -> &'static str {
         }
         (Remedy::Initialisation, _) => {
             "a small initial scale starts beside the constant-output saddle: a plateau of length ~ ln(1/scale) (Saxe et al. 2014)"
+        }
+        (Remedy::BatchNorm, _) => {
+            "normalised layers tolerate larger learning rates and remove the Hessian's outliers (Ghorbani, Krishnan & Xiao 2019); the start's scale no longer matters for the pre-activations"
         }
         (Remedy::Clipping, _) => {
             "clipping bounds the jump off a cliff wall (Pascanu et al. 2013) but not the curvature limit eta*lambda < 2 at the minimum"

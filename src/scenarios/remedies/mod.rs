@@ -65,6 +65,10 @@ impl Experiment for Remedies {
         let mlp_rate = p.number("mlp_learning_rate", 0.0..=100.0, false)?;
         let mlp_adaptive_rate = p.number("mlp_adaptive_learning_rate", 0.0..=100.0, false)?;
         let mlp_budget = p.integer("mlp_budget", 1..=1_000_000_000)?;
+        let bn_rates = p.number_list("bn_learning_rates", 0.0..=1e3, false)?;
+        let bn_epsilon = p.number("bn_epsilon", 0.0..=1.0, false)?;
+        let bn_target = p.number("bn_target_loss", 0.0..=10.0, false)?;
+        let bn_budget = p.integer("bn_budget", 1..=1_000_000_000)?;
         // The cliff.
         let cliff = RecurrentCliff {
             start: p.number("cliff_start", -1e3..=1e3, true)?,
@@ -120,6 +124,7 @@ impl Experiment for Remedies {
             digits,
             hidden,
             mlp_target,
+            bn_target,
             cliff,
             cliff_box,
             cliff_target,
@@ -127,12 +132,14 @@ impl Experiment for Remedies {
             shelf,
             trap_slope,
             momentum,
+            batch_norm_epsilon: bn_epsilon,
         };
         let studies = studies(&Settings {
             replicates,
             network_replicates,
             deep: (deep_rate, deep_adaptive_rate, deep_small, deep_budget),
             mlp: (mlp_rate, mlp_adaptive_rate, mlp_small, mlp_budget),
+            batch_norm: (bn_rates, bn_budget),
             cliff: (cliff_rates, thresholds, cliff_budget),
             shelf: (shelf_rate, shelf_adaptive_rate, shelf_budget),
             trap: (trap_rate, trap_adaptive_rate, trap_budget),
@@ -196,6 +203,8 @@ struct Settings {
     /// (GD and momentum rate, adaptive rate, small scale, budget).
     deep: (f64, f64, f64, u64),
     mlp: (f64, f64, f64, u64),
+    /// (rates, budget) of the batch-normalisation study.
+    batch_norm: (Vec<f64>, u64),
     /// (rates, clipping thresholds, budget).
     cliff: (Vec<f64>, Vec<f64>, u64),
     /// (GD and momentum rate, adaptive rate, budget).
@@ -204,8 +213,10 @@ struct Settings {
 }
 
 /// The study list: initialisation on the deep linear network (Gaussian against orthogonal
-/// layers at gain 1) and on the digits network (a small gain against gain 1); clipping on the
-/// cliff (for every rate, norm and value clipping at every threshold against none); adaptive
+/// layers at gain 1) and on the digits network (a small gain against gain 1); batch
+/// normalisation on the digits network (for every rate and both starts, and each at its best
+/// rate); clipping on the cliff (for every rate, norm and value clipping at every threshold
+/// against none, and each rule at its best rate); adaptive
 /// steps on the deep linear plateau, the digits network from a small start, the shelf and the
 /// half trap (Adam and RMSProp each against GD and against momentum).
 fn studies(s: &Settings) -> Vec<Study> {
@@ -214,6 +225,7 @@ fn studies(s: &Settings) -> Vec<Study> {
         learning_rate,
         start,
         clip: Clip::None,
+        batch_norm: false,
     };
     let mut studies = vec![
         Study {
@@ -224,6 +236,7 @@ fn studies(s: &Settings) -> Vec<Study> {
                 arm(MethodName::Gd, s.deep.0, Start::Orthogonal(1.0)),
             ],
             comparisons: vec![(1, 0)],
+            best_rate_comparisons: Vec::new(),
             budget: s.deep.3,
             replicates: s.replicates,
         },
@@ -235,13 +248,47 @@ fn studies(s: &Settings) -> Vec<Study> {
                 arm(MethodName::Gd, s.mlp.0, Start::Gain(1.0)),
             ],
             comparisons: vec![(1, 0)],
+            best_rate_comparisons: Vec::new(),
             budget: s.mlp.3,
             replicates: s.network_replicates,
         },
     ];
+    // Batch normalisation on the digits network: with against without, for every rate and
+    // from both starts; and each at its best rate.
+    let (bn_rates, bn_budget) = &s.batch_norm;
+    let mut bn_arms = Vec::new();
+    let mut bn_comparisons = Vec::new();
+    let mut bn_best = Vec::new();
+    for gain in [s.mlp.2, 1.0] {
+        for &rate in bn_rates {
+            let plain = arm(MethodName::Gd, rate, Start::Gain(gain));
+            bn_comparisons.push((bn_arms.len() + 1, bn_arms.len()));
+            bn_arms.push(plain);
+            bn_arms.push(Arm {
+                batch_norm: true,
+                ..plain
+            });
+        }
+        let plain = arm(MethodName::Gd, 1.0, Start::Gain(gain));
+        let normalised = Arm {
+            batch_norm: true,
+            ..plain
+        };
+        bn_best.push((normalised.group(), plain.group()));
+    }
+    studies.push(Study {
+        remedy: Remedy::BatchNorm,
+        landscape: Landscape::DigitsMlp,
+        arms: bn_arms,
+        comparisons: bn_comparisons,
+        best_rate_comparisons: bn_best,
+        budget: *bn_budget,
+        replicates: s.network_replicates,
+    });
     let (rates, thresholds, cliff_budget) = &s.cliff;
     let mut cliff_arms = Vec::new();
     let mut cliff_comparisons = Vec::new();
+    let mut cliff_best = Vec::new();
     for &rate in rates {
         let none = cliff_arms.len();
         cliff_arms.push(arm(MethodName::Gd, rate, Start::Standard));
@@ -255,11 +302,24 @@ fn studies(s: &Settings) -> Vec<Study> {
             }
         }
     }
+    for &c in thresholds {
+        for clip in [Clip::Norm(c), Clip::Value(c)] {
+            let clipped = Arm {
+                clip,
+                ..arm(MethodName::Gd, 1.0, Start::Standard)
+            };
+            cliff_best.push((
+                clipped.group(),
+                arm(MethodName::Gd, 1.0, Start::Standard).group(),
+            ));
+        }
+    }
     studies.push(Study {
         remedy: Remedy::Clipping,
         landscape: Landscape::Cliff,
         arms: cliff_arms,
         comparisons: cliff_comparisons,
+        best_rate_comparisons: cliff_best,
         budget: *cliff_budget,
         replicates: s.replicates,
     });
@@ -274,6 +334,7 @@ fn studies(s: &Settings) -> Vec<Study> {
                 arm(MethodName::RmsProp, adaptive_rate, start),
             ],
             comparisons: vec![(2, 0), (3, 0), (2, 1), (3, 1)],
+            best_rate_comparisons: Vec::new(),
             budget,
             replicates,
         };

@@ -21,6 +21,8 @@ pub enum Remedy {
     Clipping,
     /// Let the optimizer adapt its steps.
     AdaptiveSteps,
+    /// Normalise every hidden layer's pre-activations over the batch.
+    BatchNorm,
 }
 
 impl Remedy {
@@ -30,6 +32,7 @@ impl Remedy {
             Remedy::Initialisation => "initialisation",
             Remedy::Clipping => "clipping",
             Remedy::AdaptiveSteps => "adaptive-steps",
+            Remedy::BatchNorm => "batch-norm",
         }
     }
 }
@@ -97,11 +100,26 @@ pub struct Arm {
     pub start: Start,
     /// Its clipping.
     pub clip: Clip,
+    /// Batch normalisation after every hidden layer (the digits network only).
+    pub batch_norm: bool,
 }
 
 impl Arm {
-    /// A label for tables: method, rate, start and clipping.
+    /// A label for tables: method, rate, start, clipping and normalisation.
     pub fn label(&self) -> String {
+        let group = self.group();
+        let (method, rest) = group.split_once(' ').unwrap_or((&group, ""));
+        let rest = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(" {rest}")
+        };
+        format!("{method} eta={}{rest}", self.learning_rate)
+    }
+
+    /// The label without the learning rate: arms of one group differ only in their rate, and
+    /// "each at its best rate" compares the best arm of one group with the best of another.
+    pub fn group(&self) -> String {
         let start = match self.start {
             Start::Standard => String::new(),
             Start::Orthogonal(u) => format!(" orthogonal u0={u}"),
@@ -113,7 +131,8 @@ impl Arm {
             Clip::Norm(c) => format!(" norm-clip={c}"),
             Clip::Value(c) => format!(" value-clip={c}"),
         };
-        format!("{} eta={}{start}{clip}", self.method, self.learning_rate)
+        let normalised = if self.batch_norm { " batch-norm" } else { "" };
+        format!("{}{start}{clip}{normalised}", self.method)
     }
 }
 
@@ -129,6 +148,8 @@ pub struct Study {
     pub arms: Vec<Arm>,
     /// (with, without) arm indices of each comparison.
     pub comparisons: Vec<(usize, usize)>,
+    /// (with, without) arm groups ([`Arm::group`]) compared each at its best rate.
+    pub best_rate_comparisons: Vec<(String, String)>,
     /// Step budget of each run.
     pub budget: u64,
     /// Replicates.
@@ -146,6 +167,9 @@ pub struct Landscapes {
     pub hidden: usize,
     /// Target loss of the digits network.
     pub mlp_target: f64,
+    /// Its target in the batch-normalisation study (lower: the largest stable rate shows
+    /// only on the way down).
+    pub bn_target: f64,
     /// The one-unit recurrent network.
     pub cliff: RecurrentCliff,
     /// Its initial (w, b) box.
@@ -160,6 +184,8 @@ pub struct Landscapes {
     pub trap_slope: f64,
     /// Momentum β for every momentum arm.
     pub momentum: f64,
+    /// ε of batch normalisation.
+    pub batch_norm_epsilon: f64,
 }
 
 /// The trap's position on the half trap, as in `degenerate-trap`.
@@ -213,19 +239,30 @@ impl Landscapes {
                 })
             }
             Landscape::DigitsMlp => {
-                let net = Mlp::new(
+                let plain = Mlp::new(
                     &[self.digits.features, self.hidden, self.digits.classes],
                     crate::nets::Activation::Tanh,
                     crate::nets::Loss::CrossEntropy,
                     0.0,
                 );
+                // The weights are drawn in the same order with and without normalisation, so
+                // paired arms start from the same weights.
+                let net = if arm.batch_norm {
+                    plain.with_batch_norm(self.batch_norm_epsilon)
+                } else {
+                    plain
+                };
                 let gain = match arm.start {
                     Start::Gain(g) => g,
                     _ => 1.0,
                 };
                 let mut theta = net.initialise(gain, rng);
                 let objective = NetObjective::new(&net, &self.digits);
-                let target = self.mlp_target;
+                let target = if study.remedy == Remedy::BatchNorm {
+                    self.bn_target
+                } else {
+                    self.mlp_target
+                };
                 run_arm(
                     &objective,
                     config,
