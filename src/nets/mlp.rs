@@ -49,6 +49,10 @@ choice! {
         CrossEntropy = "cross-entropy",
         /// Half the squared distance to the one-hot target.
         SquaredError = "squared-error",
+        /// Half the squared distance of the softmax probabilities to the one-hot target,
+        /// `½‖p − e_y‖²`: its gradient `J(p − e_y)`, `J = diag(p) − ppᵀ`, vanishes wherever
+        /// the softmax saturates, right or wrong — the badly designed loss of C9.
+        SoftmaxSquaredError = "softmax-squared-error",
     }
 }
 
@@ -452,7 +456,7 @@ impl Mlp {
                 }
             }
         }
-        self.output_r_delta(n, ws);
+        self.output_r_delta(data, ws);
         // Backward R pass.
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let input = if l == 0 { &data.inputs } else { &ws.a[l - 1] };
@@ -527,7 +531,8 @@ impl Mlp {
 
     /// `R δ_L` from `R z_L` (after the forward R pass): `R z_L / N` for squared error,
     /// `(diag p − p pᵀ) R z_L / N` per example for cross-entropy.
-    pub(super) fn output_r_delta(&self, n: usize, ws: &mut Workspace) {
+    pub(super) fn output_r_delta(&self, data: &Dataset, ws: &mut Workspace) {
+        let n = data.examples();
         let last = self.layers.len() - 1;
         let out_width = self.layers[last].outputs;
         let scale = 1.0 / n as f64;
@@ -546,6 +551,25 @@ impl Mlp {
                     let mean: f64 = p.iter().zip(rz).map(|(p, r)| p * r).sum();
                     for ((rd, p), r) in ws.rdelta[last][cols].iter_mut().zip(p).zip(rz) {
                         *rd = p * (r - mean) * scale;
+                    }
+                }
+            }
+            Loss::SoftmaxSquaredError => {
+                // δ = J r with J = diag(p) − ppᵀ, r = p − e_y, Rp = J Rz:
+                // Rδ = Rp ⊙ r − (pᵀr) Rp − (Rpᵀr) p + J Rp.
+                for (k, &y) in data.labels.iter().enumerate() {
+                    let cols = k * out_width..(k + 1) * out_width;
+                    let p = &ws.a[last][cols.clone()];
+                    let rz = &ws.rz[last][cols.clone()];
+                    let p_rz: f64 = p.iter().zip(rz).map(|(p, r)| p * r).sum();
+                    let rp = |i: usize| p[i] * (rz[i] - p_rz);
+                    let r = |i: usize| p[i] - f64::from(u8::from(i == y));
+                    let p_r: f64 = (0..out_width).map(|i| p[i] * r(i)).sum();
+                    let rp_r: f64 = (0..out_width).map(|i| rp(i) * r(i)).sum();
+                    let p_rp: f64 = (0..out_width).map(|i| p[i] * rp(i)).sum();
+                    for (i, rd) in ws.rdelta[last][cols].iter_mut().enumerate() {
+                        *rd = (rp(i) * r(i) - p_r * rp(i) - rp_r * p[i] + p[i] * (rp(i) - p_rp))
+                            * scale;
                     }
                 }
             }
@@ -627,6 +651,26 @@ impl Mlp {
                         let r = v - f64::from(u8::from(i == y));
                         loss += 0.5 * r * r * scale;
                         *d = r * scale;
+                    }
+                }
+                Loss::SoftmaxSquaredError => {
+                    let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    let sum: f64 = z.iter().map(|v| (v - max).exp()).sum();
+                    let p = &mut ws.a[last][cols.clone()];
+                    for (p, v) in p.iter_mut().zip(z) {
+                        *p = (v - max).exp() / sum;
+                    }
+                    let r = |i: usize, p: f64| p - f64::from(u8::from(i == y));
+                    let p_r: f64 = p.iter().enumerate().map(|(i, &p)| p * r(i, p)).sum();
+                    loss += 0.5
+                        * p.iter()
+                            .enumerate()
+                            .map(|(i, &p)| r(i, p) * r(i, p))
+                            .sum::<f64>()
+                        * scale;
+                    let delta = &mut ws.delta[last][cols];
+                    for (i, (d, &p)) in delta.iter_mut().zip(p.iter()).enumerate() {
+                        *d = p * (r(i, p) - p_r) * scale;
                     }
                 }
             }
@@ -943,6 +987,22 @@ mod tests {
                     .enumerate()
                     .map(|(i, &v)| (v - f64::from(u8::from(i == y))) * scale)
                     .collect(),
+                Loss::SoftmaxSquaredError => {
+                    let max = z.iter().map(|v| v.re()).fold(f64::NEG_INFINITY, f64::max);
+                    let e: Vec<T> = z.iter().map(|&v| (v - max).exp()).collect();
+                    let sum = e.iter().fold(zero, |s, &v| s + v);
+                    let p: Vec<T> = e.iter().map(|&v| v / sum).collect();
+                    let r: Vec<T> = p
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &v)| v - f64::from(u8::from(i == y)))
+                        .collect();
+                    let p_r = p.iter().zip(&r).fold(zero, |s, (&a, &b)| s + a * b);
+                    p.iter()
+                        .zip(&r)
+                        .map(|(&pi, &ri)| pi * (ri - p_r) * scale)
+                        .collect()
+                }
             })
             .collect();
         for (li, l) in net.layers.iter().enumerate().rev() {

@@ -68,7 +68,10 @@ pub fn canonical_form(net: &Mlp, theta: &[f64]) -> Vec<f64> {
         })
     });
     let mut canonical = theta.to_vec();
-    if net.loss_function() == Loss::CrossEntropy {
+    if matches!(
+        net.loss_function(),
+        Loss::CrossEntropy | Loss::SoftmaxSquaredError
+    ) {
         let biases = &mut canonical[second.biases.clone()];
         let mean = biases.iter().sum::<f64>() / biases.len() as f64;
         biases.iter_mut().for_each(|b| *b -= mean);

@@ -93,7 +93,7 @@ impl Mlp {
                 }
             }
         }
-        self.output_r_delta(n, ws);
+        self.output_r_delta(data, ws);
         // Backward R pass down to layer m.
         for l in (m..=last).rev() {
             let current = &layers[l];

@@ -278,6 +278,7 @@ fn article(remedy: super::studies::Remedy) -> &'static str {
         super::studies::Remedy::Clipping => "gradient clipping gets you past a cliff",
         super::studies::Remedy::AdaptiveSteps => "let the optimizer adapt its steps",
         super::studies::Remedy::BatchNorm => "batch normalisation pulls you back",
+        super::studies::Remedy::LossDesign => "design losses without flat regions",
     }
 }
 
@@ -290,6 +291,9 @@ fn theory(study: &Study) -> &'static str {
         }
         (Remedy::Initialisation, _) => {
             "a small initial scale starts beside the constant-output saddle: a plateau of length ~ ln(1/scale) (Saxe et al. 2014)"
+        }
+        (Remedy::LossDesign, _) => {
+            "squared error on saturating outputs has gradient J(p - e_y), J = diag(p) - pp^T, which vanishes where the softmax saturates, right or wrong; cross-entropy's p - e_y does not (Glorot & Bengio 2010 found the quadratic cost's plateaus on sigmoid outputs)"
         }
         (Remedy::BatchNorm, _) => {
             "normalised layers tolerate larger learning rates and remove the Hessian's outliers (Ghorbani, Krishnan & Xiao 2019); the start's scale no longer matters for the pre-activations"

@@ -22,7 +22,7 @@ use super::Experiment;
 use super::params::{ParamError, ParamReader};
 use crate::landscape::{RecurrentCliff, Shelf};
 use crate::mc::{CellWork, Stop, StreamRng, chunk_stream};
-use crate::nets::Dataset;
+use crate::nets::{Dataset, Loss};
 use crate::optim::MethodName;
 use crate::report::Report;
 use crate::stats::StatsError;
@@ -68,6 +68,9 @@ impl Experiment for Remedies {
         let bn_rates = p.number_list("bn_learning_rates", 0.0..=1e3, false)?;
         let bn_epsilon = p.number("bn_epsilon", 0.0..=1.0, false)?;
         let bn_target = p.number("bn_target_loss", 0.0..=10.0, false)?;
+        let loss_rates = p.number_list("loss_design_learning_rates", 0.0..=1e3, false)?;
+        let accuracy_target = p.number("loss_design_target_accuracy", 0.0..=1.0, false)?;
+        let loss_budget = p.integer("loss_design_budget", 1..=1_000_000_000)?;
         let bn_budget = p.integer("bn_budget", 1..=1_000_000_000)?;
         // The cliff.
         let cliff = RecurrentCliff {
@@ -124,6 +127,7 @@ impl Experiment for Remedies {
             digits,
             hidden,
             mlp_target,
+            accuracy_target,
             bn_target,
             cliff,
             cliff_box,
@@ -140,6 +144,7 @@ impl Experiment for Remedies {
             deep: (deep_rate, deep_adaptive_rate, deep_small, deep_budget),
             mlp: (mlp_rate, mlp_adaptive_rate, mlp_small, mlp_budget),
             batch_norm: (bn_rates, bn_budget),
+            loss_design: (loss_rates, loss_budget),
             cliff: (cliff_rates, thresholds, cliff_budget),
             shelf: (shelf_rate, shelf_adaptive_rate, shelf_budget),
             trap: (trap_rate, trap_adaptive_rate, trap_budget),
@@ -205,6 +210,8 @@ struct Settings {
     mlp: (f64, f64, f64, u64),
     /// (rates, budget) of the batch-normalisation study.
     batch_norm: (Vec<f64>, u64),
+    /// (rates, budget) of the loss-design study.
+    loss_design: (Vec<f64>, u64),
     /// (rates, clipping thresholds, budget).
     cliff: (Vec<f64>, Vec<f64>, u64),
     /// (GD and momentum rate, adaptive rate, budget).
@@ -215,7 +222,9 @@ struct Settings {
 /// The study list: initialisation on the deep linear network (Gaussian against orthogonal
 /// layers at gain 1) and on the digits network (a small gain against gain 1); batch
 /// normalisation on the digits network (for every rate and both starts, and each at its best
-/// rate); clipping on the cliff (for every rate, norm and value clipping at every threshold
+/// rate); loss design on the digits network (cross-entropy against squared error on the
+/// softmax outputs, from the small start, for every rate and each at its best); clipping on
+/// the cliff (for every rate, norm and value clipping at every threshold
 /// against none, and each rule at its best rate); adaptive
 /// steps on the deep linear plateau, the digits network from a small start, the shelf and the
 /// half trap (Adam and RMSProp each against GD and against momentum).
@@ -226,6 +235,7 @@ fn studies(s: &Settings) -> Vec<Study> {
         start,
         clip: Clip::None,
         batch_norm: false,
+        loss: Loss::CrossEntropy,
     };
     let mut studies = vec![
         Study {
@@ -283,6 +293,31 @@ fn studies(s: &Settings) -> Vec<Study> {
         comparisons: bn_comparisons,
         best_rate_comparisons: bn_best,
         budget: *bn_budget,
+        replicates: s.network_replicates,
+    });
+    // Loss design on the digits network from the small start: squared error on the softmax
+    // outputs against cross-entropy, for every rate, and each at its best rate.
+    let (loss_rates, loss_budget) = &s.loss_design;
+    let mut loss_arms = Vec::new();
+    let mut loss_comparisons = Vec::new();
+    let saturating = |a: Arm| Arm {
+        loss: Loss::SoftmaxSquaredError,
+        ..a
+    };
+    for &rate in loss_rates {
+        let designed = arm(MethodName::Gd, rate, Start::Gain(s.mlp.2));
+        loss_comparisons.push((loss_arms.len() + 1, loss_arms.len()));
+        loss_arms.push(saturating(designed));
+        loss_arms.push(designed);
+    }
+    let designed = arm(MethodName::Gd, 1.0, Start::Gain(s.mlp.2));
+    studies.push(Study {
+        remedy: Remedy::LossDesign,
+        landscape: Landscape::DigitsMlp,
+        arms: loss_arms,
+        comparisons: loss_comparisons,
+        best_rate_comparisons: vec![(designed.group(), saturating(designed).group())],
+        budget: *loss_budget,
         replicates: s.network_replicates,
     });
     let (rates, thresholds, cliff_budget) = &s.cliff;

@@ -9,7 +9,7 @@ use crate::landscape::{
     Shelf,
 };
 use crate::mc::{Stop, StreamRng};
-use crate::nets::{Dataset, Mlp, NetObjective};
+use crate::nets::{Dataset, Loss, Mlp, NetObjective};
 use crate::optim::{MethodName, MethodSettings, Optimizer, OptimizerConfig, StepStatus};
 
 /// The remedies the essay names.
@@ -23,6 +23,9 @@ pub enum Remedy {
     AdaptiveSteps,
     /// Normalise every hidden layer's pre-activations over the batch.
     BatchNorm,
+    /// A loss without flat regions: cross-entropy instead of squared error on saturating
+    /// (softmax) outputs.
+    LossDesign,
 }
 
 impl Remedy {
@@ -33,6 +36,7 @@ impl Remedy {
             Remedy::Clipping => "clipping",
             Remedy::AdaptiveSteps => "adaptive-steps",
             Remedy::BatchNorm => "batch-norm",
+            Remedy::LossDesign => "loss-design",
         }
     }
 }
@@ -102,6 +106,8 @@ pub struct Arm {
     pub clip: Clip,
     /// Batch normalisation after every hidden layer (the digits network only).
     pub batch_norm: bool,
+    /// The training loss (the digits network only).
+    pub loss: Loss,
 }
 
 impl Arm {
@@ -132,7 +138,12 @@ impl Arm {
             Clip::Value(c) => format!(" value-clip={c}"),
         };
         let normalised = if self.batch_norm { " batch-norm" } else { "" };
-        format!("{}{start}{clip}{normalised}", self.method)
+        let loss = if self.loss == Loss::CrossEntropy {
+            String::new()
+        } else {
+            format!(" loss={}", self.loss)
+        };
+        format!("{}{start}{clip}{normalised}{loss}", self.method)
     }
 }
 
@@ -167,6 +178,8 @@ pub struct Landscapes {
     pub hidden: usize,
     /// Target loss of the digits network.
     pub mlp_target: f64,
+    /// The training accuracy the loss-design study's arms must reach.
+    pub accuracy_target: f64,
     /// Its target in the batch-normalisation study (lower: the largest stable rate shows
     /// only on the way down).
     pub bn_target: f64,
@@ -242,7 +255,7 @@ impl Landscapes {
                 let plain = Mlp::new(
                     &[self.digits.features, self.hidden, self.digits.classes],
                     crate::nets::Activation::Tanh,
-                    crate::nets::Loss::CrossEntropy,
+                    arm.loss,
                     0.0,
                 );
                 // The weights are drawn in the same order with and without normalisation, so
@@ -258,6 +271,24 @@ impl Landscapes {
                 };
                 let mut theta = net.initialise(gain, rng);
                 let objective = NetObjective::new(&net, &self.digits);
+                if study.remedy == Remedy::LossDesign {
+                    // Losses differ, so the target is the training accuracy.
+                    let target = self.accuracy_target;
+                    let workspace = std::cell::RefCell::new(net.workspace(self.digits.examples()));
+                    return run_arm(
+                        &objective,
+                        config,
+                        &mut theta,
+                        budget,
+                        rng,
+                        stop,
+                        &Watch::none(),
+                        |x| {
+                            net.accuracy(x, &self.digits, &mut workspace.borrow_mut(), None)
+                                >= target
+                        },
+                    );
+                }
                 let target = if study.remedy == Remedy::BatchNorm {
                     self.bn_target
                 } else {
