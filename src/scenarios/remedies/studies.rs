@@ -271,28 +271,22 @@ impl Landscapes {
                 };
                 let mut theta = net.initialise(gain, rng);
                 let objective = NetObjective::new(&net, &self.digits);
-                if study.remedy == Remedy::LossDesign {
-                    // Losses differ, so the target is the training accuracy.
-                    let target = self.accuracy_target;
-                    let workspace = std::cell::RefCell::new(net.workspace(self.digits.examples()));
-                    return run_arm(
-                        &objective,
-                        config,
-                        &mut theta,
-                        budget,
-                        rng,
-                        stop,
-                        &Watch::none(),
-                        |x| {
-                            net.accuracy(x, &self.digits, &mut workspace.borrow_mut(), None)
-                                >= target
-                        },
-                    );
-                }
-                let target = if study.remedy == Remedy::BatchNorm {
+                // The losses of the loss-design arms differ, so their target is the training
+                // accuracy; every other study's is a loss.
+                let accuracy = study.remedy == Remedy::LossDesign;
+                let loss_target = if study.remedy == Remedy::BatchNorm {
                     self.bn_target
                 } else {
                     self.mlp_target
+                };
+                let workspace = std::cell::RefCell::new(net.workspace(self.digits.examples()));
+                let reached = |x: &[f64]| {
+                    if accuracy {
+                        net.accuracy(x, &self.digits, &mut workspace.borrow_mut(), None)
+                            >= self.accuracy_target
+                    } else {
+                        objective.value(x) <= loss_target
+                    }
                 };
                 run_arm(
                     &objective,
@@ -302,7 +296,7 @@ impl Landscapes {
                     rng,
                     stop,
                     &Watch::none(),
-                    |x| objective.value(x) <= target,
+                    reached,
                 )
             }
             Landscape::Cliff => {
