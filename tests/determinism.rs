@@ -394,6 +394,11 @@ fn remedies_is_deterministic() {
         "--set=network_replicates=2",
         "--set=chunk=2",
         "--set=mlp_budget=300",
+        "--set=bn_learning_rates=[0.5]",
+        "--set=bn_budget=300",
+        "--set=loss_design_learning_rates=[2.0]",
+        "--set=loss_design_budget=300",
+        "--set=cliff_learning_rates=[0.1,5.0]",
     ];
     assert_same_bytes_across_threads_and_shards(&args, 3, &["remedies.csv"]);
 }
