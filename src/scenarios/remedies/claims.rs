@@ -149,6 +149,13 @@ pub fn report(
             "unstable_failures_without",
             "median_steps_with",
             "median_steps_without",
+            "end_curvature_runs_with",
+            "end_lambda_max_with",
+            "end_lambda_max_without",
+            "end_outliers_with",
+            "end_outliers_without",
+            "end_top_share_with",
+            "end_top_share_without",
             "paired_successes",
             "steps_ratio",
             "steps_ratio_low",
@@ -177,6 +184,7 @@ pub fn report(
         let ratio = c
             .log_ratio
             .map(|r| (r.estimate.exp(), r.low.exp(), r.high.exp()));
+        let curvature = (runs.mean_curvature(with), runs.mean_curvature(without));
         let (arm_with, arm_without) = (study.arms[with].label(), study.arms[without].label());
         table.push(vec![
             study.remedy.name().into(),
@@ -195,6 +203,13 @@ pub fn report(
             count(without, &unstable).into(),
             runs.median_steps(with).into(),
             runs.median_steps(without).into(),
+            curvature.0.map(|c| c.3 as f64).into(),
+            curvature.0.map(|c| c.0).into(),
+            curvature.1.map(|c| c.0).into(),
+            curvature.0.map(|c| c.1).into(),
+            curvature.1.map(|c| c.1).into(),
+            curvature.0.map(|c| c.2).into(),
+            curvature.1.map(|c| c.2).into(),
             (c.log_ratio.map_or(0, |r| r.pairs) as u64).into(),
             ratio.map(|r| r.0).into(),
             ratio.map(|r| r.1).into(),

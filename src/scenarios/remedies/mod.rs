@@ -68,6 +68,7 @@ impl Experiment for Remedies {
         let bn_rates = p.number_list("bn_learning_rates", 0.0..=1e3, false)?;
         let bn_epsilon = p.number("bn_epsilon", 0.0..=1.0, false)?;
         let bn_target = p.number("bn_target_loss", 0.0..=10.0, false)?;
+        let curvature_rate = p.number("bn_curvature_learning_rate", 0.0..=1e3, false)?;
         let loss_rates = p.number_list("loss_design_learning_rates", 0.0..=1e3, false)?;
         let accuracy_target = p.number("loss_design_target_accuracy", 0.0..=1.0, false)?;
         let loss_budget = p.integer("loss_design_budget", 1..=1_000_000_000)?;
@@ -137,6 +138,7 @@ impl Experiment for Remedies {
             trap_slope,
             momentum,
             batch_norm_epsilon: bn_epsilon,
+            curvature_rate,
         };
         let studies = studies(&Settings {
             replicates,

@@ -15,6 +15,19 @@ pub enum Failure {
     Underflow,
 }
 
+/// The Hessian where a run reached its target (the batch-normalisation study, at its stated
+/// rate): Ghorbani, Krishnan & Xiao (ICML 2019) report that batch normalisation removes the
+/// outliers above the bulk and the gradient's concentration in their span.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EndCurvature {
+    /// Largest eigenvalue.
+    pub lambda_max: f64,
+    /// Outliers above the bulk ([`crate::nets::Spectrum::outliers`], window 4 × classes).
+    pub outliers: u32,
+    /// Share of ‖g‖² in the span of the top-k eigenvectors (k = classes).
+    pub top_share: f64,
+}
+
 /// One run of one arm.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ArmRun {
@@ -27,6 +40,8 @@ pub struct ArmRun {
     /// A failed run whose last finite iterate had `η·λ > 2` (the cliff only): a curvature
     /// failure, which clipping does not address.
     pub unstable: bool,
+    /// The Hessian at the target, where the study measures it.
+    pub curvature: Option<EndCurvature>,
 }
 
 impl ArmRun {
@@ -81,6 +96,22 @@ impl PairedRuns {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Means of (λ_max, outliers, top share) over the runs of arm `arm` that measured their
+    /// end curvature, with their count; `None` if none did.
+    pub fn mean_curvature(&self, arm: usize) -> Option<(f64, f64, f64, u64)> {
+        let measured: Vec<EndCurvature> = self.arm(arm).filter_map(|r| r.curvature).collect();
+        let n = measured.len() as f64;
+        (!measured.is_empty()).then(|| {
+            let mean = |f: &dyn Fn(&EndCurvature) -> f64| measured.iter().map(f).sum::<f64>() / n;
+            (
+                mean(&|c| c.lambda_max),
+                mean(&|c| f64::from(c.outliers)),
+                mean(&|c| c.top_share),
+                measured.len() as u64,
+            )
+        })
     }
 
     /// The median steps of arm `arm` over its successful runs.

@@ -3,7 +3,7 @@
 
 use rand::{RngExt, SeedableRng};
 
-use super::records::{ArmRun, Failure};
+use super::records::{ArmRun, EndCurvature, Failure};
 use crate::landscape::{
     DeepLinearNet, DegenerateLoss, DegenerateTerrain, Initialisation, Objective, RecurrentCliff,
     Shelf,
@@ -199,6 +199,9 @@ pub struct Landscapes {
     pub momentum: f64,
     /// ε of batch normalisation.
     pub batch_norm_epsilon: f64,
+    /// The learning rate at which the batch-normalisation study measures the Hessian where
+    /// its runs reach the target.
+    pub curvature_rate: f64,
 }
 
 /// The trap's position on the half trap, as in `degenerate-trap`.
@@ -288,7 +291,7 @@ impl Landscapes {
                         objective.value(x) <= loss_target
                     }
                 };
-                run_arm(
+                let mut run = run_arm(
                     &objective,
                     config,
                     &mut theta,
@@ -297,7 +300,14 @@ impl Landscapes {
                     stop,
                     &Watch::none(),
                     reached,
-                )
+                );
+                if study.remedy == Remedy::BatchNorm
+                    && arm.learning_rate == self.curvature_rate
+                    && !run.failed()
+                {
+                    run.curvature = end_curvature(&net, &self.digits, &theta);
+                }
+                run
             }
             Landscape::Cliff => {
                 let ((w0, w1), (b0, b1)) = self.cliff_box;
@@ -367,6 +377,26 @@ impl Landscapes {
     }
 }
 
+/// λ_max, the outliers and the gradient's top-k share of the dense Hessian at `theta`;
+/// `None` if the eigendecomposition fails or the gradient vanishes.
+fn end_curvature(net: &Mlp, data: &Dataset, theta: &[f64]) -> Option<EndCurvature> {
+    let p = theta.len();
+    let mut gradient = vec![0.0; p];
+    net.loss_and_gradient(
+        theta,
+        data,
+        &mut net.workspace(data.examples()),
+        &mut gradient,
+    );
+    let hessian = crate::nets::dense_hessian(net, theta, data);
+    let audit = crate::nets::audit_curvature(&hessian, p, &gradient, data.classes, 1e-3)?;
+    Some(EndCurvature {
+        lambda_max: audit.spectrum.max(),
+        outliers: audit.spectrum.outliers(4 * data.classes) as u32,
+        top_share: audit.shares.top,
+    })
+}
+
 /// What a run watches beyond its target.
 struct Watch {
     /// Count steps whose loss exceeds the previous one by this factor.
@@ -422,6 +452,7 @@ fn run_arm<F: Objective>(
         failure: Some(Failure::Censored),
         jumps: 0,
         unstable: false,
+        curvature: None,
     };
     if reached(x) {
         return ArmRun {

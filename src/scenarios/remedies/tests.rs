@@ -49,6 +49,7 @@ fn run(steps: Option<u64>) -> ArmRun {
         },
         jumps: 0,
         unstable: false,
+        curvature: None,
     }
 }
 
@@ -145,5 +146,24 @@ fn a_chunk_is_a_pure_function_of_its_stream() {
             Stop::NEVER,
         );
         assert_eq!(once, again);
+    }
+}
+
+/// The batch-normalisation study measures the Hessian exactly where it says: at the stated
+/// rate, in the runs that reached the target, for both arms; nowhere else. The values are a
+/// positive λ_max, at most 4k outliers and a share in [0, 1].
+#[test]
+fn end_curvature_is_measured_at_the_stated_rate_only() {
+    let r = quick();
+    let cell = study_index(&r, Remedy::BatchNorm, Landscape::DigitsMlp);
+    let runs = r.simulate(cell, 1, &mut chunk_stream(2, "t", 0, 0), Stop::NEVER);
+    let classes = r.landscapes.digits.classes as u32;
+    for (arm, run) in r.studies[cell].arms.iter().zip(&runs.runs[0]) {
+        let expected = arm.learning_rate == r.landscapes.curvature_rate && !run.failed();
+        assert_eq!(run.curvature.is_some(), expected, "{}", arm.label());
+        if let Some(c) = run.curvature {
+            assert!(c.lambda_max > 0.0 && c.outliers <= 4 * classes);
+            assert!((0.0..=1.0).contains(&c.top_share));
+        }
     }
 }
