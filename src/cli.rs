@@ -17,7 +17,7 @@ use crate::scenarios::SCENARIO_NAMES;
 const EXAMPLES: &str = "\
 Examples:
   stuck list
-  stuck hessian-signs                                   # quick profile, about 10 s
+  stuck hessian-signs                                   # quick profile, about 35 s on 2 cores
   stuck hessian-signs --profile paper --threads 16 --seed 7 --out results/
   stuck hessian-signs --set 'dims=[2,4,8]' --set replicates=1000000
   stuck hessian-signs --shard 1/4 --out shards/         # one of four machines

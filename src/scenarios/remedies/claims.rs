@@ -10,6 +10,7 @@
 
 use super::records::PairedRuns;
 use super::studies::Study;
+use crate::mc::Accumulator;
 use crate::report::{DataTable, Finding, Plot, Report, Verdict, short};
 use crate::stats::{ShiftEstimate, StatsError, fisher_exact, hodges_lehmann};
 
@@ -192,7 +193,7 @@ pub fn report(
             arm_with.clone().into(),
             arm_without.clone().into(),
             pairing.into(),
-            runs.replicates_done().into(),
+            runs.replicates().into(),
             c.with.0.into(),
             c.without.0.into(),
             count(with, &diverged).into(),

@@ -70,11 +70,6 @@ impl Accumulator for PairedRuns {
 }
 
 impl PairedRuns {
-    /// Replicates recorded.
-    pub fn replicates_done(&self) -> u64 {
-        self.runs.len() as u64
-    }
-
     /// The runs of arm `arm`, in replicate order.
     pub fn arm(&self, arm: usize) -> impl Iterator<Item = &ArmRun> {
         self.runs.iter().map(move |r| &r[arm])
