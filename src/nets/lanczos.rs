@@ -179,11 +179,6 @@ impl ShareBounds {
     pub fn middle(&self) -> f64 {
         0.5 * (self.low + self.high)
     }
-
-    /// Neither bound known.
-    pub fn unknown() -> Self {
-        Self::exact(f64::NAN)
-    }
 }
 
 impl RitzPairs {

@@ -409,7 +409,7 @@ pub enum Passage {
 
 /// Steps between two looks at the stop request: often enough that a stop takes effect in
 /// well under a millisecond, rarely enough to cost nothing.
-const STEPS_PER_STOP_CHECK: u64 = 4096;
+pub const STEPS_PER_STOP_CHECK: u64 = 4096;
 
 /// Runs `optimizer` from `x` until `reached(x)` or `budget` steps, or until `stop` is
 /// requested (looked at every few thousand steps, so a huge budget never delays a stop).

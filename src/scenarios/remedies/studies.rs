@@ -10,7 +10,9 @@ use crate::landscape::{
 };
 use crate::mc::{Stop, StreamRng};
 use crate::nets::{Dataset, Loss, Mlp, NetObjective};
-use crate::optim::{MethodName, MethodSettings, Optimizer, OptimizerConfig, StepStatus};
+use crate::optim::{
+    MethodName, MethodSettings, Optimizer, OptimizerConfig, STEPS_PER_STOP_CHECK, StepStatus,
+};
 
 /// The remedies the essay names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -389,7 +391,8 @@ fn end_curvature(net: &Mlp, data: &Dataset, theta: &[f64]) -> Option<EndCurvatur
         &mut gradient,
     );
     let hessian = crate::nets::dense_hessian(net, theta, data);
-    let audit = crate::nets::audit_curvature(&hessian, p, &gradient, data.classes, 1e-3)?;
+    let audit =
+        crate::nets::audit_curvature(&hessian, p, &gradient, data.classes, crate::audit::TAU)?;
     Some(EndCurvature {
         lambda_max: audit.spectrum.max(),
         outliers: audit.spectrum.outliers(4 * data.classes) as u32,
@@ -430,9 +433,6 @@ impl<F: Objective> Objective for ValueClipped<F> {
             .for_each(|g| *g = g.clamp(-self.limit, self.limit));
     }
 }
-
-/// Steps between two looks at the stop request.
-const STEPS_PER_STOP_CHECK: u64 = 256;
 
 /// Runs one arm from `x` until `reached`, the budget, a divergence or a stop; `x` ends at the
 /// last finite iterate (a diverged step is undone, so the curvature there can be read).
