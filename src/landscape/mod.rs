@@ -32,7 +32,7 @@ pub use box_splitting::{
     BoxSplitting, BoxSplittingRun, BoxSplittingWorkspace, box_score, direct_box_hits,
 };
 pub use cliff::RecurrentCliff;
-pub use committee::{MAX_UNITS as MAX_COMMITTEE_UNITS, SoftCommittee};
+pub use committee::{CommitteeLoss, MAX_UNITS as MAX_COMMITTEE_UNITS, SoftCommittee};
 pub use deep_linear::{DeepLinearNet, Initialisation, decoupled_gd_steps, saxe_learning_steps};
 pub use degenerate::{DegenerateLoss, DegenerateTerrain};
 pub use discrete_exit::discrete_mean_exit_steps;

@@ -220,9 +220,12 @@ pub fn report(
             c.effect.name().into(),
         ]);
         if let Some(r) = c.log_ratio {
-            plot.add("ratio", (index, r.estimate / std::f64::consts::LN_10));
-            plot.add("interval low", (index, r.low / std::f64::consts::LN_10));
-            plot.add("interval high", (index, r.high / std::f64::consts::LN_10));
+            let log10 = |x: f64| x / std::f64::consts::LN_10;
+            plot.add_with_interval(
+                study.remedy.name(),
+                (index, log10(r.estimate)),
+                (log10(r.low), log10(r.high)),
+            );
         }
         index += 1.0;
         let measured = format!(
@@ -304,6 +307,9 @@ fn theory(study: &Study) -> &'static str {
     match (study.remedy, study.landscape) {
         (Remedy::Initialisation, Landscape::DeepLinear) => {
             "orthogonal layers keep every singular value of the product at 1 (dynamical isometry; Saxe et al. 2014, Pennington et al. 2017): faster than Gaussian layers, whose product's spectrum spreads with depth"
+        }
+        (Remedy::Initialisation, Landscape::Committee) => {
+            "the plateau lasts ~ ln(1/d0)/(c eta), d0 the start's distance from the symmetric subspace, O(sqrt(q0/N)) for weights N(0, q0/N) (Biehl, Riegler & Woehler 1996): a larger initial norm shortens it logarithmically"
         }
         (Remedy::Initialisation, _) => {
             "a small initial scale starts beside the constant-output saddle: a plateau of length ~ ln(1/scale) (Saxe et al. 2014)"

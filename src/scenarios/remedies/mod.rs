@@ -20,7 +20,7 @@ use toml::Table;
 
 use super::Experiment;
 use super::params::{ParamError, ParamReader};
-use crate::landscape::{RecurrentCliff, Shelf};
+use crate::landscape::{MAX_COMMITTEE_UNITS, RecurrentCliff, Shelf};
 use crate::mc::{CellWork, Stop, StreamRng, chunk_stream};
 use crate::nets::{Dataset, Loss};
 use crate::optim::MethodName;
@@ -101,6 +101,16 @@ impl Experiment for Remedies {
         let trap_rate = p.number("trap_learning_rate", 0.0..=1e3, false)?;
         let trap_adaptive_rate = p.number("trap_adaptive_learning_rate", 0.0..=1e3, false)?;
         let trap_budget = p.integer("trap_budget", 1..=1_000_000_000)?;
+        // The committee machine.
+        let committee_inputs = p.integer("committee_inputs", 2..=100_000)? as usize;
+        let committee_units = p.integer("committee_units", 1..=MAX_COMMITTEE_UNITS as u64)?;
+        let committee_level = p.number("committee_level", 0.0..=1.0, false)?;
+        let committee_small = p.number("committee_small_norm", 0.0..=100.0, false)?;
+        let committee_norm = p.number("committee_norm", 0.0..=100.0, false)?;
+        let committee_rate = p.number("committee_learning_rate", 0.0..=1e3, false)?;
+        let committee_adaptive_rate =
+            p.number("committee_adaptive_learning_rate", 0.0..=1e3, false)?;
+        let committee_budget = p.integer("committee_budget", 1..=1_000_000_000)?;
         let split_seed = p.integer("split_seed", 0..=u64::MAX)?;
         p.finish("remedies")?;
         let pair = |name: &str, v: &[f64]| -> Result<(f64, f64), ParamError> {
@@ -136,6 +146,8 @@ impl Experiment for Remedies {
             jump_factor,
             shelf,
             trap_slope,
+            committee: (committee_inputs, committee_units as usize),
+            committee_level,
             momentum,
             batch_norm_epsilon: bn_epsilon,
             curvature_rate,
@@ -150,6 +162,13 @@ impl Experiment for Remedies {
             cliff: (cliff_rates, thresholds, cliff_budget),
             shelf: (shelf_rate, shelf_adaptive_rate, shelf_budget),
             trap: (trap_rate, trap_adaptive_rate, trap_budget),
+            committee: (
+                committee_rate,
+                committee_adaptive_rate,
+                committee_small,
+                committee_norm,
+                committee_budget,
+            ),
         });
         Ok(Remedies {
             studies,
@@ -219,6 +238,8 @@ struct Settings {
     /// (GD and momentum rate, adaptive rate, budget).
     shelf: (f64, f64, u64),
     trap: (f64, f64, u64),
+    /// (GD and momentum rate, adaptive rate, small norm, standard norm, budget).
+    committee: (f64, f64, f64, f64, u64),
 }
 
 /// The study list: initialisation on the deep linear network (Gaussian against orthogonal
@@ -263,6 +284,18 @@ fn studies(s: &Settings) -> Vec<Study> {
             best_rate_comparisons: Vec::new(),
             budget: s.mlp.3,
             replicates: s.network_replicates,
+        },
+        Study {
+            remedy: Remedy::Initialisation,
+            landscape: Landscape::Committee,
+            arms: vec![
+                arm(MethodName::Gd, s.committee.0, Start::Norm(s.committee.2)),
+                arm(MethodName::Gd, s.committee.0, Start::Norm(s.committee.3)),
+            ],
+            comparisons: vec![(1, 0)],
+            best_rate_comparisons: Vec::new(),
+            budget: s.committee.4,
+            replicates: s.replicates,
         },
     ];
     // Batch normalisation on the digits network: with against without, for every rate and
@@ -397,6 +430,12 @@ fn studies(s: &Settings) -> Vec<Study> {
         Landscape::HalfTrap,
         s.trap,
         Start::Standard,
+        s.replicates,
+    ));
+    studies.push(adaptive(
+        Landscape::Committee,
+        (s.committee.0, s.committee.1, s.committee.4),
+        Start::Norm(s.committee.2),
         s.replicates,
     ));
     studies

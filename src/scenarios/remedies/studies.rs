@@ -6,7 +6,7 @@ use rand::{RngExt, SeedableRng};
 use super::records::{ArmRun, EndCurvature, Failure};
 use crate::landscape::{
     DeepLinearNet, DegenerateLoss, DegenerateTerrain, Initialisation, Objective, RecurrentCliff,
-    Shelf,
+    Shelf, SoftCommittee,
 };
 use crate::mc::{Stop, StreamRng};
 use crate::nets::{Dataset, Loss, Mlp, NetObjective};
@@ -56,6 +56,8 @@ pub enum Landscape {
     Shelf,
     /// The half trap of `degenerate-trap`.
     HalfTrap,
+    /// The soft committee machine's population loss (Saad & Solla 1995), crossed by GD.
+    Committee,
 }
 
 impl Landscape {
@@ -67,6 +69,7 @@ impl Landscape {
             Landscape::Cliff => "cliff",
             Landscape::Shelf => "shelf",
             Landscape::HalfTrap => "half-trap",
+            Landscape::Committee => "committee",
         }
     }
 }
@@ -82,6 +85,8 @@ pub enum Start {
     Gaussian(f64),
     /// Network weights `N(0, gain²/fan_in)`.
     Gain(f64),
+    /// Committee student weights `N(0, q₀/N)`, so that every unit's `Qᵢᵢ ≈ q₀`.
+    Norm(f64),
 }
 
 /// How the gradient is clipped.
@@ -133,6 +138,7 @@ impl Arm {
             Start::Orthogonal(u) => format!(" orthogonal u0={u}"),
             Start::Gaussian(u) => format!(" gaussian u0={u}"),
             Start::Gain(g) => format!(" gain={g}"),
+            Start::Norm(q) => format!(" q0={q}"),
         };
         let clip = match self.clip {
             Clip::None => String::new(),
@@ -197,6 +203,10 @@ pub struct Landscapes {
     pub shelf: Shelf,
     /// The half trap's slope c.
     pub trap_slope: f64,
+    /// The committee: input dimension N and units K = M.
+    pub committee: (usize, usize),
+    /// The committee's target generalisation error.
+    pub committee_level: f64,
     /// Momentum β for every momentum arm.
     pub momentum: f64,
     /// ε of batch normalisation.
@@ -373,6 +383,26 @@ impl Landscapes {
                     stop,
                     &Watch::none(),
                     |x| x[0] >= TRAP + 1.0,
+                )
+            }
+            Landscape::Committee => {
+                let (inputs, units) = self.committee;
+                let q0 = match arm.start {
+                    Start::Norm(q) => q,
+                    _ => 1.0,
+                };
+                let machine = SoftCommittee::new(inputs, units, units, q0, rng);
+                let (loss, mut x) = machine.population_loss();
+                let level = self.committee_level;
+                run_arm(
+                    &loss,
+                    config,
+                    &mut x,
+                    budget,
+                    rng,
+                    stop,
+                    &Watch::none(),
+                    |x| loss.value(x) <= level,
                 )
             }
         }

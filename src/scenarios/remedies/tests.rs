@@ -21,11 +21,15 @@ fn study_index(r: &Remedies, remedy: Remedy, landscape: Landscape) -> usize {
 
 /// Two identical arms of one replicate run identically (same landscape, start and noise from
 /// the replicate's one seed): the pairing the comparisons rely on. Checked on the cliff (the
-/// start is drawn) and the deep linear network (teacher and layers are drawn).
+/// start is drawn), the deep linear network and the committee (teacher and weights are drawn).
 #[test]
 fn arms_of_a_replicate_share_their_seed() {
     let r = quick();
-    for landscape in [Landscape::Cliff, Landscape::DeepLinear] {
+    for landscape in [
+        Landscape::Cliff,
+        Landscape::DeepLinear,
+        Landscape::Committee,
+    ] {
         let remedy = if landscape == Landscape::Cliff {
             Remedy::Clipping
         } else {
