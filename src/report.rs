@@ -127,6 +127,9 @@ pub struct Finding {
     pub test: String,
 }
 
+/// A vertical error bar `(x, low, high)`: a confidence interval, or ± standard errors.
+pub type ErrorBar = (f64, f64, f64);
+
 /// A line plot a scenario asks for: named series of (x, y) points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plot {
@@ -142,6 +145,8 @@ pub struct Plot {
     pub series: Vec<(String, Vec<(f64, f64)>)>,
     /// Whether points are joined by lines (`false`: a scatter plot).
     pub lines: bool,
+    /// (legend, vertical error bars) of the series that have them.
+    pub intervals: Vec<(String, Vec<ErrorBar>)>,
 }
 
 impl Plot {
@@ -154,6 +159,7 @@ impl Plot {
             y_label: y_label.into(),
             series: Vec::new(),
             lines: true,
+            intervals: Vec::new(),
         }
     }
 
@@ -182,6 +188,39 @@ impl Plot {
             Some((_, points)) => points.push(point),
             None => self.series.push((label, vec![point])),
         }
+    }
+
+    /// Appends `point` to the series named `label`, with the vertical error bar from `low` to
+    /// `high` (a confidence interval, or ± its standard errors) drawn in the series' colour.
+    ///
+    /// ```
+    /// use stuck::report::Plot;
+    /// let mut plot = Plot::scatter("p", "title", "x", "y");
+    /// plot.add_with_interval("a", (0.0, 1.0), (0.5, 2.0));
+    /// assert_eq!(plot.series[0].1, vec![(0.0, 1.0)]);
+    /// assert_eq!(plot.intervals[0], ("a".to_string(), vec![(0.0, 0.5, 2.0)]));
+    /// ```
+    pub fn add_with_interval(
+        &mut self,
+        label: impl Into<String>,
+        point: (f64, f64),
+        (low, high): (f64, f64),
+    ) {
+        let label = label.into();
+        let bar = (point.0, low, high);
+        match self.intervals.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, bars)) => bars.push(bar),
+            None => self.intervals.push((label.clone(), vec![bar])),
+        }
+        self.add(label, point);
+    }
+
+    /// The error bars of the series named `label` (empty if it has none).
+    pub fn intervals_of(&self, label: &str) -> Vec<ErrorBar> {
+        self.intervals
+            .iter()
+            .find(|(l, _)| l == label)
+            .map_or_else(Vec::new, |(_, bars)| bars.clone())
     }
 }
 

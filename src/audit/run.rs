@@ -600,6 +600,7 @@ fn write_outputs(
             label: "eigenvalues".into(),
             points,
             lines: false,
+            intervals: Vec::new(),
         }],
         false,
     )

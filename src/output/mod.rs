@@ -120,6 +120,7 @@ fn stage(
                 label: label.clone(),
                 points: points.clone(),
                 lines: plot.lines,
+                intervals: plot.intervals_of(label),
             })
             .collect();
         line_plot(
@@ -131,6 +132,7 @@ fn stage(
             false,
         )?;
         names.push(file_name(&path));
+        names.push(file_name(&path.with_extension("svg")));
     }
     let manifest = manifest(names.clone());
     let path = manifest_path(staging, &manifest.scenario);

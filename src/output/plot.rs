@@ -22,7 +22,7 @@ fn register_font() {
     });
 }
 
-/// One line of a plot: a label and its (x, y) points.
+/// One line of a plot: a label, its (x, y) points and their error bars.
 pub struct Series {
     /// Legend text.
     pub label: String,
@@ -30,10 +30,26 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Whether the points are joined by a line (else markers only: a scatter plot).
     pub lines: bool,
+    /// Vertical error bars `(x, low, high)` drawn in the series' colour (empty: none).
+    pub intervals: Vec<(f64, f64, f64)>,
 }
 
-/// Draws `series` as markers, joined by lines where the series asks for it, plus the dashed reference `y = x` if `diagonal`,
-/// into a 900×600 PNG at `path`.
+/// The Okabe–Ito palette (M. Okabe & K. Ito, "Color Universal Design", 2002): eight colours
+/// that stay distinct under the common colour-vision deficiencies; black is kept for the
+/// reference lines.
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 158, 115),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 114, 178),
+    RGBColor(204, 121, 167),
+    RGBColor(240, 228, 66),
+];
+
+/// Draws `series` as markers, joined by lines where the series asks for it, with their error
+/// bars, plus the dashed reference `y = x` if `diagonal`, into a 900×600 PNG at `path` and the
+/// same figure as SVG beside it (`path` with the extension `svg`: vector, for print).
 pub fn line_plot(
     path: &Path,
     title: &str,
@@ -43,91 +59,190 @@ pub fn line_plot(
     diagonal: bool,
 ) -> Result<(), OutputError> {
     register_font();
-    let error = |e: &dyn std::fmt::Display| OutputError {
+    let figure = Figure {
+        title,
+        x_label,
+        y_label,
+        series,
+        diagonal,
+    };
+    let error = |path: &Path, e: &dyn std::fmt::Display| OutputError {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let finite = || {
-        series
-            .iter()
-            .flat_map(|s| s.points.iter())
-            .filter(|p| p.0.is_finite() && p.1.is_finite())
-    };
-    // Axes fit the data; a plot with the y = x reference also shows the origin.
-    let start = if diagonal {
-        (0.0, 0.0)
-    } else {
-        (f64::INFINITY, f64::NEG_INFINITY)
-    };
-    let (x_min, x_max) = finite().fold(start, |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
-    let (y_min, y_max) = finite().fold(start, |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
-    let (x_min, x_max) = if x_min <= x_max {
-        (x_min, x_max)
-    } else {
-        (0.0, 1.0)
-    };
-    let (y_min, y_max) = if y_min <= y_max {
-        (y_min, y_max)
-    } else {
-        (0.0, 1.0)
-    };
-    let y_max = if diagonal { y_max.max(x_max) } else { y_max };
-    let pad = |lo: f64, hi: f64| ((hi - lo) * 0.05).max(1e-3 * lo.abs().max(1.0));
     let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| error(&e))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 24))
-        .margin(20)
-        .x_label_area_size(45)
-        .y_label_area_size(60)
-        .build_cartesian_2d(
-            x_min - pad(x_min, x_max)..x_max + pad(x_min, x_max),
-            y_min - pad(y_min, y_max)..y_max + pad(y_min, y_max),
-        )
-        .map_err(|e| error(&e))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .draw()
-        .map_err(|e| error(&e))?;
-    if diagonal {
-        let limit = x_max * 1.05;
-        chart
-            .draw_series(LineSeries::new(
-                [(0.0, 0.0), (limit, limit)],
-                BLACK.mix(0.4),
-            ))
-            .map_err(|e| error(&e))?
-            .label("ideal")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK.mix(0.4)));
+    figure.draw(&root).map_err(|e| error(path, &e))?;
+    root.present().map_err(|e| error(path, &e))?;
+    drop(root);
+    let svg = path.with_extension("svg");
+    let root = SVGBackend::new(&svg, (900, 600)).into_drawing_area();
+    figure.draw(&root).map_err(|e| error(&svg, &e))?;
+    root.present().map_err(|e| error(&svg, &e))
+}
+
+/// A tick label: integers as integers (`5`, not `5.0`), other values to four significant
+/// digits without trailing zeros.
+fn tick(x: f64) -> String {
+    if x == x.round() && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        crate::report::short(x)
     }
-    for (i, s) in series.iter().enumerate() {
-        let colour = Palette99::pick(i).to_rgba();
-        let joined = if s.lines {
-            s.points.clone()
-        } else {
-            Vec::new()
+}
+
+/// What one figure shows, drawn the same way on every backend.
+struct Figure<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    series: &'a [Series],
+    diagonal: bool,
+}
+
+impl Figure<'_> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        let finite = || {
+            self.series
+                .iter()
+                .flat_map(|s| {
+                    s.points.iter().copied().chain(
+                        s.intervals
+                            .iter()
+                            .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]),
+                    )
+                })
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
         };
+        // Axes fit the data and the error bars; a plot with the y = x reference also shows
+        // the origin.
+        let start = if self.diagonal {
+            (0.0, 0.0)
+        } else {
+            (f64::INFINITY, f64::NEG_INFINITY)
+        };
+        let (x_min, x_max) = finite().fold(start, |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
+        let (y_min, y_max) = finite().fold(start, |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+        let (x_min, x_max) = if x_min <= x_max {
+            (x_min, x_max)
+        } else {
+            (0.0, 1.0)
+        };
+        let (y_min, y_max) = if y_min <= y_max {
+            (y_min, y_max)
+        } else {
+            (0.0, 1.0)
+        };
+        let y_max = if self.diagonal {
+            y_max.max(x_max)
+        } else {
+            y_max
+        };
+        let pad = |lo: f64, hi: f64| ((hi - lo) * 0.05).max(1e-3 * lo.abs().max(1.0));
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.title, ("sans-serif", 24))
+            .margin(20)
+            .x_label_area_size(45)
+            .y_label_area_size(60)
+            .build_cartesian_2d(
+                x_min - pad(x_min, x_max)..x_max + pad(x_min, x_max),
+                y_min - pad(y_min, y_max)..y_max + pad(y_min, y_max),
+            )?;
         chart
-            .draw_series(LineSeries::new(joined, colour.stroke_width(2)))
-            .map_err(|e| error(&e))?
-            .label(s.label.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
-        chart
-            .draw_series(
+            .configure_mesh()
+            .x_desc(self.x_label)
+            .y_desc(self.y_label)
+            .x_label_formatter(&|x| tick(*x))
+            .y_label_formatter(&|y| tick(*y))
+            .draw()?;
+        if self.diagonal {
+            let limit = x_max * 1.05;
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(0.0, 0.0), (limit, limit)],
+                    8,
+                    5,
+                    BLACK.stroke_width(1),
+                ))?
+                .label("ideal")
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
+        }
+        for (i, s) in self.series.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            let joined = if s.lines {
+                s.points.clone()
+            } else {
+                Vec::new()
+            };
+            chart
+                .draw_series(LineSeries::new(joined, colour.stroke_width(2)))?
+                .label(s.label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+            // A bar from low to high with short caps (plotters' ErrorBar would also mark the
+            // midpoint, which is not the estimate of an asymmetric interval).
+            let cap = 0.006 * (x_max - x_min).max(1e-12);
+            chart.draw_series(
+                s.intervals
+                    .iter()
+                    .filter(|b| b.0.is_finite() && b.1.is_finite() && b.2.is_finite())
+                    .flat_map(|&(x, lo, hi)| {
+                        [
+                            vec![(x, lo), (x, hi)],
+                            vec![(x - cap, lo), (x + cap, lo)],
+                            vec![(x - cap, hi), (x + cap, hi)],
+                        ]
+                    })
+                    .map(|path| PathElement::new(path, colour.stroke_width(2))),
+            )?;
+            chart.draw_series(
                 s.points
                     .iter()
                     .filter(|p| p.0.is_finite() && p.1.is_finite())
                     .map(|&p| Circle::new(p, 4, colour.filled())),
-            )
-            .map_err(|e| error(&e))?;
+            )?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| error(&e))?;
-    root.present().map_err(|e| error(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_print_integers_as_integers() {
+        assert_eq!(tick(5.0), "5");
+        assert_eq!(tick(-20.0), "-20");
+        assert_eq!(tick(0.25), "0.25");
+        assert_eq!(tick(1.0 / 3.0), "0.333");
+    }
+
+    #[test]
+    fn a_plot_is_written_as_png_and_as_svg_with_its_error_bars() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("figure.png");
+        let series = [Series {
+            label: "measured".into(),
+            points: vec![(1.0, 2.0), (2.0, 3.0)],
+            lines: false,
+            intervals: vec![(1.0, 1.5, 2.5), (2.0, 2.0, 4.0)],
+        }];
+        line_plot(&path, "title", "x", "y", &series, false).unwrap();
+        let png = std::fs::read(&path).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let svg = std::fs::read_to_string(dir.path().join("figure.svg")).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("measured"));
+        // Each bar is three paths (the bar and two caps), in the series' colour.
+        let colour = "#E69F00";
+        assert!(svg.matches(colour).count() >= 6, "{svg}");
+    }
 }

@@ -258,6 +258,7 @@ fn render(rows: &[Measurement]) -> Result<(String, DataTable, Vec<Series>), RunE
                     label: scenario.to_string(),
                     points,
                     lines: true,
+                    intervals: Vec::new(),
                 });
             }
         }

@@ -197,6 +197,7 @@ impl SaddleEscape {
             x_label: "saddles d".into(),
             y_label: "log10 mean steps".into(),
             lines: true,
+            intervals: Vec::new(),
             series: vec![
                 ("GD (f64, until underflow)".into(), gd),
                 ("GD exact (log space)".into(), exact),
