@@ -118,6 +118,27 @@ enum Builtin {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
+    /// Run again what a manifest describes (scenario, profile, resolved parameters, seed): the
+    /// same build writes the same CSV bytes.
+    #[command(
+        after_help = "A note is printed when the manifest was written by another version or commit.\n\nExample:\n  stuck rerun results/well-escape.json --out check/ && cmp results/well-escape.csv check/well-escape.csv"
+    )]
+    Rerun {
+        /// The manifest (`<out>/<scenario>.json`).
+        manifest: PathBuf,
+        /// Where to write the new run.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Worker threads [default: all cores]; does not change the results.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=4096))]
+        threads: Option<u16>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Replace results in --out that a different run wrote.
+        #[arg(long)]
+        force: bool,
+    },
     /// Combine the shard files of a run (from `--shard K/N`) into its CSV and manifest.
     #[command(
         after_help = "Example:\n  stuck hessian-signs --shard 1/2 --out a/ && stuck hessian-signs --shard 2/2 --out b/\n  stuck merge a/ b/ --out merged/"
@@ -286,6 +307,7 @@ fn request(name: &str, common: &CommonArgs) -> RunRequest {
         out: common.out.clone(),
         sets: Vec::new(),
         config: None,
+        params: None,
         quiet: common.quiet,
         shard: None,
         mpi: false,
@@ -406,6 +428,28 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
                 eprintln!("wrote {}", path.display());
             }
             print!("{}", audit_summary(&report));
+            Ok(())
+        }
+        Builtin::Rerun {
+            manifest,
+            out,
+            threads,
+            quiet,
+            force,
+        } => {
+            let (request, note) = runner::rerun_request(&runner::RerunRequest {
+                manifest,
+                out,
+                threads: threads.map_or_else(default_threads, usize::from),
+                quiet,
+                force,
+            })?;
+            if let Some(note) = note {
+                eprintln!("note: {note}");
+            }
+            let outcome = runner::run_scenario(&request, cancel)?;
+            announce(&outcome, request.quiet);
+            print!("{}", findings_table(&tagged(&outcome), output_width()));
             Ok(())
         }
         Builtin::Merge { inputs, out, force } => {

@@ -362,3 +362,39 @@ fn mpi_without_the_feature_is_explained() {
         &["--shard"],
     );
 }
+
+/// `stuck rerun` on a file that is no manifest, on a missing file and on a manifest whose
+/// parameters were edited to an unknown key: one line, exit 2.
+#[test]
+fn rerun_rejects_what_is_not_a_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.json");
+    std::fs::write(&text, "not json").unwrap();
+    let edited = dir.path().join("edited.json");
+    std::fs::write(
+        &edited,
+        r#"{"version": "0.3.0", "git_commit": null, "scenario": "degenerate-trap",
+            "profile": "quick", "params": {"no_such_key": 1}, "seed": 1}"#,
+    )
+    .unwrap();
+    let cases: [(&Path, &[&str]); 3] = [
+        (
+            &text,
+            &["cannot rerun", "notes.json", "not a stuck manifest"],
+        ),
+        (
+            &dir.path().join("missing.json"),
+            &["cannot rerun", "missing.json"],
+        ),
+        (&edited, &["no_such_key"]),
+    ];
+    for (manifest, needles) in cases {
+        let output = stuck()
+            .args(["rerun", "--quiet", "--out"])
+            .arg(dir.path().join("out"))
+            .arg(manifest)
+            .output()
+            .unwrap();
+        assert_one_line_error(&output, &manifest.display().to_string(), needles);
+    }
+}

@@ -402,3 +402,35 @@ fn remedies_is_deterministic() {
     ];
     assert_same_bytes_across_threads_and_shards(&args, 3, &["remedies.csv"]);
 }
+
+/// `stuck rerun` takes scenario, profile, parameters and seed from the manifest alone: the
+/// first run uses a non-default seed and `--set`, the rerun names neither, and the CSV bytes
+/// agree. A run with a different seed writes other bytes (so the check can fail).
+#[test]
+fn a_rerun_from_the_manifest_writes_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    run(&first, &["--threads", "2"]);
+    let again = dir.path().join("again");
+    let output = stuck()
+        .args(["rerun", "--threads", "1", "--quiet", "--out"])
+        .arg(&again)
+        .arg(first.join("hessian-signs.json"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    // The same build wrote the manifest: no note about versions.
+    assert!(
+        String::from_utf8_lossy(&output.stderr).is_empty(),
+        "{output:?}"
+    );
+    for file in ["hessian-signs.csv", "hessian-signs-index-histogram.csv"] {
+        assert_eq!(read(&first.join(file)), read(&again.join(file)), "{file}");
+    }
+    let manifest = |dir: &Path| -> serde_json::Value {
+        serde_json::from_slice(&read(&dir.join("hessian-signs.json"))).unwrap()
+    };
+    for key in ["seed", "profile", "params"] {
+        assert_eq!(manifest(&first)[key], manifest(&again)[key], "{key}");
+    }
+}

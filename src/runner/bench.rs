@@ -56,6 +56,7 @@ fn workload_run(
         out: out.to_path_buf(),
         sets: vec![format!("{key}={}", base as u64 * scale)],
         config: None,
+        params: None,
         quiet: true,
         shard: None,
         mpi: false,

@@ -73,6 +73,14 @@ pub enum RunError {
     /// `stuck report` found nothing to report or could not read or write.
     #[error("report: {0}")]
     Report(String),
+    /// A manifest `stuck rerun` cannot use.
+    #[error("cannot rerun from {file}: {message}")]
+    Manifest {
+        /// The manifest.
+        file: String,
+        /// Why.
+        message: String,
+    },
     /// A statistic could not be computed.
     #[error("statistics: {0}")]
     Stats(#[from] StatsError),

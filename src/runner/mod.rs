@@ -7,12 +7,14 @@ mod error;
 mod merge;
 mod mpi_world;
 mod progress_bar;
+mod rerun;
 
 pub use bench::{BenchRequest, run_bench};
 pub use error::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, RunError, nearest};
 pub use merge::merge;
 pub use mpi_world::MpiWorld;
 pub use progress_bar::TerminalProgress;
+pub use rerun::{RerunRequest, rerun_request};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -47,6 +49,9 @@ pub struct RunRequest {
     pub sets: Vec<String>,
     /// `--config FILE` overrides.
     pub config: Option<PathBuf>,
+    /// Resolved parameters read from a manifest (`stuck rerun`), applied after the profile
+    /// and before the config file; every key must exist in the scenario.
+    pub params: Option<Table>,
     /// No progress bar.
     pub quiet: bool,
     /// Run only this shard.
@@ -83,9 +88,13 @@ pub fn find_spec(name: &str) -> Result<ScenarioSpec, RunError> {
     }
 }
 
-/// The parameter table of a run: the profile, then the config file, then `--set`.
+/// The parameter table of a run: the profile, then a manifest's parameters, then the config
+/// file, then `--set`.
 pub fn resolve_params(spec: &ScenarioSpec, request: &RunRequest) -> Result<Table, RunError> {
     let mut table = spec.profile(&request.profile)?;
+    if let Some(params) = &request.params {
+        apply_overrides(&spec.name, &mut table, params.clone())?;
+    }
     if let Some(path) = &request.config {
         apply_overrides(&spec.name, &mut table, read_config(path)?)?;
     }
