@@ -147,6 +147,11 @@ pub struct Plot {
     pub lines: bool,
     /// (legend, vertical error bars) of the series that have them.
     pub intervals: Vec<(String, Vec<ErrorBar>)>,
+    /// A logarithmic y axis (for values that span decades; y ≤ 0 is not shown).
+    pub log_y: bool,
+    /// Labels of the series that are predictions (the article's, a theory's), drawn as dashed
+    /// dark lines without markers so that they stand apart from measurements.
+    pub references: Vec<String>,
 }
 
 impl Plot {
@@ -160,6 +165,8 @@ impl Plot {
             series: Vec::new(),
             lines: true,
             intervals: Vec::new(),
+            log_y: false,
+            references: Vec::new(),
         }
     }
 
@@ -211,6 +218,22 @@ impl Plot {
         match self.intervals.iter_mut().find(|(l, _)| *l == label) {
             Some((_, bars)) => bars.push(bar),
             None => self.intervals.push((label.clone(), vec![bar])),
+        }
+        self.add(label, point);
+    }
+
+    /// Appends `point` to the prediction named `label` (drawn dashed, without markers).
+    ///
+    /// ```
+    /// use stuck::report::Plot;
+    /// let mut plot = Plot::new("p", "title", "x", "y");
+    /// plot.add_reference("article: n ln(1/2)", (1.0, -0.69));
+    /// assert_eq!(plot.references, vec!["article: n ln(1/2)".to_string()]);
+    /// ```
+    pub fn add_reference(&mut self, label: impl Into<String>, point: (f64, f64)) {
+        let label = label.into();
+        if !self.references.contains(&label) {
+            self.references.push(label.clone());
         }
         self.add(label, point);
     }

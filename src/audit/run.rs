@@ -15,7 +15,7 @@ use crate::nets::{
     SearchSettings, ShareBounds, audit_curvature, dense_hessian, index_by_inertia, lanczos,
     layer_gradients, nearest_critical_point, spectral_density,
 };
-use crate::output::{OutputDir, Series, line_plot, table_to_csv};
+use crate::output::{Axes, OutputDir, Series, line_plot, table_to_csv};
 use crate::report::{DataTable, Datum};
 use rayon::prelude::*;
 
@@ -601,10 +601,12 @@ fn write_outputs(
             points,
             lines: false,
             intervals: Vec::new(),
+            reference: false,
         }],
-        false,
+        Axes::default(),
     )
     .map_err(|e| AuditError::Input(e.to_string()))?;
+    written.push(plot.with_extension("svg"));
     written.push(plot);
     Ok(written)
 }

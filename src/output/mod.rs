@@ -14,7 +14,7 @@ pub use manifest::{
     utc_now,
 };
 pub use out_dir::{CHECKPOINT_DIR, OutputDir};
-pub use plot::{Series, line_plot};
+pub use plot::{Axes, Series, line_plot};
 pub use shard_file::{
     SHARD_FORMAT, ShardFile, ShardHeader, parse_shard_file, read_shard_header, shard_file_name,
     write_shard_file,
@@ -121,6 +121,7 @@ fn stage(
                 points: points.clone(),
                 lines: plot.lines,
                 intervals: plot.intervals_of(label),
+                reference: plot.references.contains(label),
             })
             .collect();
         line_plot(
@@ -129,7 +130,10 @@ fn stage(
             &plot.x_label,
             &plot.y_label,
             &series,
-            false,
+            Axes {
+                diagonal: false,
+                log_y: plot.log_y,
+            },
         )?;
         names.push(file_name(&path));
         names.push(file_name(&path.with_extension("svg")));

@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::sync::Once;
 
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -32,6 +34,8 @@ pub struct Series {
     pub lines: bool,
     /// Vertical error bars `(x, low, high)` drawn in the series' colour (empty: none).
     pub intervals: Vec<(f64, f64, f64)>,
+    /// A prediction rather than a measurement: a dashed dark line without markers.
+    pub reference: bool,
 }
 
 /// The Okabe–Ito palette (M. Okabe & K. Ito, "Color Universal Design", 2002): eight colours
@@ -47,16 +51,32 @@ const PALETTE: [RGBColor; 7] = [
     RGBColor(240, 228, 66),
 ];
 
+/// How the axes are drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Axes {
+    /// Draw the dashed reference `y = x` (and include the origin).
+    pub diagonal: bool,
+    /// A logarithmic y axis (points and bar ends at y ≤ 0 cannot be shown and are left out).
+    pub log_y: bool,
+}
+
+/// Shades of the predictions' dashed lines: black, then greys.
+const REFERENCE_SHADES: [RGBColor; 3] = [
+    RGBColor(0, 0, 0),
+    RGBColor(90, 90, 90),
+    RGBColor(150, 150, 150),
+];
+
 /// Draws `series` as markers, joined by lines where the series asks for it, with their error
-/// bars, plus the dashed reference `y = x` if `diagonal`, into a 900×600 PNG at `path` and the
-/// same figure as SVG beside it (`path` with the extension `svg`: vector, for print).
+/// bars, on the given `axes`, into a 900×600 PNG at `path` and the same figure as SVG beside it
+/// (`path` with the extension `svg`: vector, for print).
 pub fn line_plot(
     path: &Path,
     title: &str,
     x_label: &str,
     y_label: &str,
     series: &[Series],
-    diagonal: bool,
+    axes: Axes,
 ) -> Result<(), OutputError> {
     register_font();
     let figure = Figure {
@@ -64,7 +84,7 @@ pub fn line_plot(
         x_label,
         y_label,
         series,
-        diagonal,
+        axes,
     };
     let error = |path: &Path, e: &dyn std::fmt::Display| OutputError {
         path: path.to_path_buf(),
@@ -85,6 +105,12 @@ pub fn line_plot(
 fn tick(x: f64) -> String {
     if x == x.round() && x.abs() < 1e15 {
         format!("{}", x as i64)
+    } else if x != 0.0 && (x.abs() < 1e-2 || x.abs() >= 1e4) {
+        // 1e-3, 2.5e-4: the mantissa to three digits, trailing zeros dropped.
+        let text = format!("{x:.2e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        format!("{mantissa}e{exponent}")
     } else {
         crate::report::short(x)
     }
@@ -96,35 +122,42 @@ struct Figure<'a> {
     x_label: &'a str,
     y_label: &'a str,
     series: &'a [Series],
-    diagonal: bool,
+    axes: Axes,
 }
 
 impl Figure<'_> {
+    /// Every finite point and bar end that the axes can show.
+    fn shown(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        let log_y = self.axes.log_y;
+        self.series
+            .iter()
+            .flat_map(|s| {
+                s.points.iter().copied().chain(
+                    s.intervals
+                        .iter()
+                        .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]),
+                )
+            })
+            .filter(move |p| p.0.is_finite() && p.1.is_finite() && (!log_y || p.1 > 0.0))
+    }
+
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, plotters::coord::Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-        let finite = || {
-            self.series
-                .iter()
-                .flat_map(|s| {
-                    s.points.iter().copied().chain(
-                        s.intervals
-                            .iter()
-                            .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]),
-                    )
-                })
-                .filter(|p| p.0.is_finite() && p.1.is_finite())
-        };
         // Axes fit the data and the error bars; a plot with the y = x reference also shows
         // the origin.
-        let start = if self.diagonal {
+        let start = if self.axes.diagonal {
             (0.0, 0.0)
         } else {
             (f64::INFINITY, f64::NEG_INFINITY)
         };
-        let (x_min, x_max) = finite().fold(start, |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
-        let (y_min, y_max) = finite().fold(start, |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+        let (x_min, x_max) = self
+            .shown()
+            .fold(start, |(lo, hi), p| (lo.min(p.0), hi.max(p.0)));
+        let (y_min, y_max) = self
+            .shown()
+            .fold(start, |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
         let (x_min, x_max) = if x_min <= x_max {
             (x_min, x_max)
         } else {
@@ -133,24 +166,47 @@ impl Figure<'_> {
         let (y_min, y_max) = if y_min <= y_max {
             (y_min, y_max)
         } else {
-            (0.0, 1.0)
+            (0.1, 1.0)
         };
-        let y_max = if self.diagonal {
+        let y_max = if self.axes.diagonal {
             y_max.max(x_max)
         } else {
             y_max
         };
         let pad = |lo: f64, hi: f64| ((hi - lo) * 0.05).max(1e-3 * lo.abs().max(1.0));
+        let x_range = x_min - pad(x_min, x_max)..x_max + pad(x_min, x_max);
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
+        let mut builder = ChartBuilder::on(root);
+        builder
             .caption(self.title, ("sans-serif", 24))
             .margin(20)
             .x_label_area_size(45)
-            .y_label_area_size(60)
-            .build_cartesian_2d(
-                x_min - pad(x_min, x_max)..x_max + pad(x_min, x_max),
-                y_min - pad(y_min, y_max)..y_max + pad(y_min, y_max),
-            )?;
+            .y_label_area_size(70);
+        if self.axes.log_y {
+            // A fifth of a decade of room on either side.
+            let (lo, hi) = (y_min / 10f64.powf(0.2), y_max * 10f64.powf(0.2));
+            let hi = if hi > lo { hi } else { lo * 10.0 };
+            let mut chart = builder.build_cartesian_2d(x_range, (lo..hi).log_scale())?;
+            self.draw_on(&mut chart, (x_min, x_max))
+        } else {
+            let y_range = y_min - pad(y_min, y_max)..y_max + pad(y_min, y_max);
+            let mut chart = builder.build_cartesian_2d(x_range, y_range)?;
+            self.draw_on(&mut chart, (x_min, x_max))
+        }
+    }
+
+    /// The mesh, the series, their bars and the legend on a chart with any y coordinate.
+    fn draw_on<'a, DB, Y>(
+        &self,
+        chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
+        (x_min, x_max): (f64, f64),
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+    where
+        DB: DrawingBackend + 'a,
+        Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
+        let shown =
+            |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!self.axes.log_y || p.1 > 0.0);
         chart
             .configure_mesh()
             .x_desc(self.x_label)
@@ -158,7 +214,7 @@ impl Figure<'_> {
             .x_label_formatter(&|x| tick(*x))
             .y_label_formatter(&|y| tick(*y))
             .draw()?;
-        if self.diagonal {
+        if self.axes.diagonal {
             let limit = x_max * 1.05;
             chart
                 .draw_series(DashedLineSeries::new(
@@ -170,10 +226,27 @@ impl Figure<'_> {
                 .label("ideal")
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
         }
-        for (i, s) in self.series.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
-            let joined = if s.lines {
-                s.points.clone()
+        // A bar from low to high with short caps (plotters' ErrorBar would also mark the
+        // midpoint, which is not the estimate of an asymmetric interval).
+        let cap = 0.006 * (x_max - x_min).max(1e-12);
+        let (mut measured, mut predicted) = (0, 0);
+        for s in self.series {
+            if s.reference {
+                let shade = REFERENCE_SHADES[predicted % REFERENCE_SHADES.len()];
+                predicted += 1;
+                let points: Vec<(f64, f64)> = s.points.iter().copied().filter(shown).collect();
+                chart
+                    .draw_series(DashedLineSeries::new(points, 10, 6, shade.stroke_width(2)))?
+                    .label(s.label.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new([(x, y), (x + 8, y)], shade.stroke_width(2))
+                    });
+                continue;
+            }
+            let colour = PALETTE[measured % PALETTE.len()];
+            measured += 1;
+            let joined: Vec<(f64, f64)> = if s.lines {
+                s.points.iter().copied().filter(shown).collect()
             } else {
                 Vec::new()
             };
@@ -183,13 +256,10 @@ impl Figure<'_> {
                 .legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
                 });
-            // A bar from low to high with short caps (plotters' ErrorBar would also mark the
-            // midpoint, which is not the estimate of an asymmetric interval).
-            let cap = 0.006 * (x_max - x_min).max(1e-12);
             chart.draw_series(
                 s.intervals
                     .iter()
-                    .filter(|b| b.0.is_finite() && b.1.is_finite() && b.2.is_finite())
+                    .filter(|&&(x, lo, hi)| shown(&(x, lo)) && shown(&(x, hi)))
                     .flat_map(|&(x, lo, hi)| {
                         [
                             vec![(x, lo), (x, hi)],
@@ -202,7 +272,7 @@ impl Figure<'_> {
             chart.draw_series(
                 s.points
                     .iter()
-                    .filter(|p| p.0.is_finite() && p.1.is_finite())
+                    .filter(|p| shown(p))
                     .map(|&p| Circle::new(p, 4, colour.filled())),
             )?;
         }
@@ -224,6 +294,9 @@ mod tests {
         assert_eq!(tick(-20.0), "-20");
         assert_eq!(tick(0.25), "0.25");
         assert_eq!(tick(1.0 / 3.0), "0.333");
+        assert_eq!(tick(1e-3), "1e-3");
+        assert_eq!(tick(2.5e-4), "2.5e-4");
+        assert_eq!(tick(1.234_567e-5), "1.23e-5");
     }
 
     #[test]
@@ -235,8 +308,9 @@ mod tests {
             points: vec![(1.0, 2.0), (2.0, 3.0)],
             lines: false,
             intervals: vec![(1.0, 1.5, 2.5), (2.0, 2.0, 4.0)],
+            reference: false,
         }];
-        line_plot(&path, "title", "x", "y", &series, false).unwrap();
+        line_plot(&path, "title", "x", "y", &series, Axes::default()).unwrap();
         let png = std::fs::read(&path).unwrap();
         assert_eq!(&png[1..4], b"PNG");
         let svg = std::fs::read_to_string(dir.path().join("figure.svg")).unwrap();

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::{RunError, RunRequest, find_spec, run_scenario};
 use crate::atomic_file::write_atomically;
-use crate::output::{self, OutputError, Series, line_plot};
+use crate::output::{self, Axes, OutputError, Series, line_plot};
 use crate::report::{DataTable, short};
 use crate::stats::weighted_least_squares;
 
@@ -161,9 +161,13 @@ pub fn run_bench(
         "threads",
         "speed-up",
         &series,
-        true,
+        Axes {
+            diagonal: true,
+            log_y: false,
+        },
     )?;
-    Ok((text, vec![csv_path, plot_path]))
+    let svg_path = plot_path.with_extension("svg");
+    Ok((text, vec![csv_path, plot_path, svg_path]))
 }
 
 /// The summary text, the table for `bench.csv` and the strong-scaling series.
@@ -260,6 +264,7 @@ fn render(rows: &[Measurement]) -> Result<(String, DataTable, Vec<Series>), RunE
                     points,
                     lines: true,
                     intervals: Vec::new(),
+                    reference: false,
                 });
             }
         }

@@ -328,7 +328,7 @@ impl CriticalCensus {
                     let e = fit.critical_loss + (top - fit.critical_loss) * k as f64 / 60.0;
                     let alpha = fit.amplitude
                         * ((e - fit.critical_loss) / fit.critical_loss).powf(fit.exponent.0);
-                    plot.add(format!("{} fit", census.label), (e, alpha));
+                    plot.add_reference(format!("{} fit", census.label), (e, alpha));
                 }
             }
         }

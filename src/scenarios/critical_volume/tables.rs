@@ -274,7 +274,7 @@ pub fn volume_plot(exp: &CriticalVolume, rows: &[Row], cells: &[VolumeRuns]) -> 
     essay.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
     essay.dedup();
     for (p, n) in essay {
-        plot.add(format!("essay p^n, p={p}"), (n, n * p.log10()));
+        plot.add_reference(format!("essay p^n, p={p}"), (n, n * p.log10()));
     }
     plot
 }

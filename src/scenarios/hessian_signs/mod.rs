@@ -221,7 +221,9 @@ impl Experiment for HessianSigns {
                 tables::fit_table(&fits),
             ],
             findings: claims::findings(self, &rows, &fits)?,
-            plots: vec![tables::ln_p_plot(&rows)],
+            plots: std::iter::once(tables::ln_p_plot(&rows))
+                .chain(tables::index_law_plot(&rows, self.confidence)?)
+                .collect(),
         })
     }
 }

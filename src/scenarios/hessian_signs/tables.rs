@@ -6,6 +6,7 @@ use super::estimates::CellEstimate;
 use super::model::Model;
 use super::theory;
 use crate::report::{DataTable, Datum, Plot};
+use crate::stats::{Proportion, StatsError};
 
 /// Main table: one row per (model, method, n).
 pub fn main_table(experiment: &HessianSigns, rows: &[CellEstimate]) -> DataTable {
@@ -187,17 +188,58 @@ pub fn ln_p_plot(rows: &[CellEstimate]) -> Plot {
     }
     let largest = rows.iter().map(|r| r.cell.n).max().unwrap_or(1);
     let grid: Vec<f64> = (1..=largest).map(|n| n as f64).collect();
-    plot.series.push((
-        "article: n ln(1/2)".into(),
-        grid.iter()
-            .map(|&n| (n, -n * std::f64::consts::LN_2))
-            .collect(),
-    ));
-    plot.series.push((
-        "GOE: -(ln3/4) n^2".into(),
-        grid.iter()
-            .map(|&n| (n, -theory::GOE_THETA * n * n))
-            .collect(),
-    ));
+    for &n in &grid {
+        plot.add_reference("article: n ln(1/2)", (n, -n * std::f64::consts::LN_2));
+    }
+    for &n in &grid {
+        plot.add_reference("GOE: -(ln3/4) n^2", (n, -theory::GOE_THETA * n * n));
+    }
     plot
+}
+
+/// The index law at one dimension for every count-weighted model (the dense GOE sampler is
+/// the GOE's check, not another model), with Wilson intervals at `confidence`, beside the
+/// article's Binomial(n, ½), on a log axis (the tails span decades). The dimension is the
+/// largest one at which the coin and the GOE both have full histograms, else the largest with
+/// any; `None` when no cell has a histogram.
+pub fn index_law_plot(rows: &[CellEstimate], confidence: f64) -> Result<Option<Plot>, StatsError> {
+    let counted = |r: &&CellEstimate| {
+        !r.index_law.is_empty()
+            && r.cell.model != Model::GaussianField
+            && r.cell.model != Model::GoeDense
+    };
+    let with = |model: Model| -> Vec<u64> {
+        rows.iter()
+            .filter(counted)
+            .filter(|r| r.cell.model == model)
+            .map(|r| r.cell.n)
+            .collect()
+    };
+    let (coin, goe) = (with(Model::Coin), with(Model::Goe));
+    let shared = coin.iter().filter(|n| goe.contains(n)).max().copied();
+    let Some(n) = shared.or_else(|| rows.iter().filter(counted).map(|r| r.cell.n).max()) else {
+        return Ok(None);
+    };
+    let mut plot = Plot::new(
+        "index-law",
+        &format!(
+            "Index law at n = {n} (Wilson {:.0} % intervals)",
+            100.0 * confidence
+        ),
+        "index k (negative eigenvalues)",
+        "P(index = k), log scale",
+    );
+    plot.log_y = true;
+    for r in rows.iter().filter(counted).filter(|r| r.cell.n == n) {
+        for (k, &fraction) in r.index_law.iter().enumerate() {
+            let count = (fraction * r.samples as f64).round() as u64;
+            let bounds = Proportion::new(count, r.samples).wilson(confidence)?;
+            plot.add_with_interval(r.cell.model.label(), (k as f64, fraction), bounds);
+        }
+    }
+    for k in 0..=n {
+        let binomial = statrs::function::factorial::binomial(n, k) * 0.5f64.powi(n as i32);
+        plot.add_reference("article: Binomial(n, 1/2)", (k as f64, binomial));
+    }
+    Ok(Some(plot))
 }

@@ -171,8 +171,9 @@ pub fn report(
         "ratios",
         "Steps with the remedy / without (Hodges-Lehmann, Bonferroni interval)",
         "comparison",
-        "log10 steps ratio",
+        "steps ratio (log scale; below 1: the remedy is faster)",
     );
+    plot.log_y = true;
     let mut index = 0.0;
     for &(k, with, without, pairing) in &pairs {
         let (study, runs) = (&studies[k], &cells[k]);
@@ -220,11 +221,10 @@ pub fn report(
             c.effect.name().into(),
         ]);
         if let Some(r) = c.log_ratio {
-            let log10 = |x: f64| x / std::f64::consts::LN_10;
             plot.add_with_interval(
                 study.remedy.name(),
-                (index, log10(r.estimate)),
-                (log10(r.low), log10(r.high)),
+                (index, r.estimate.exp()),
+                (r.low.exp(), r.high.exp()),
             );
         }
         index += 1.0;

@@ -198,6 +198,8 @@ impl SaddleEscape {
             y_label: "log10 mean steps".into(),
             lines: true,
             intervals: Vec::new(),
+            log_y: false,
+            references: Vec::new(),
             series: vec![
                 ("GD (f64, until underflow)".into(), gd),
                 ("GD exact (log space)".into(), exact),

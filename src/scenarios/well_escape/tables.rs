@@ -202,10 +202,15 @@ impl WellEscape {
     fn arrhenius_plot(&self, cells: &[EscapeTimes]) -> crate::report::Plot {
         let mut plot = crate::report::Plot::new(
             "arrhenius",
-            "Escape from a well vs from a saddle",
+            "Escape from a well vs from a saddle (mean ± 2 standard errors)",
             "barrier / noise  dU/D",
-            "ln mean steps",
+            "mean steps (log scale)",
         );
+        plot.log_y = true;
+        let with_bar = |times: &EscapeTimes| {
+            let (mean, se) = (times.steps.mean(), times.steps.standard_error());
+            (mean, (mean - 2.0 * se, mean + 2.0 * se))
+        };
         for (case, times) in self.cells.iter().zip(cells) {
             match *case {
                 Case::Well {
@@ -214,18 +219,16 @@ impl WellEscape {
                     ratio,
                     target: Target::OtherWell,
                 } => {
-                    plot.add(
-                        format!("well d={dimension}"),
-                        (ratio, times.steps.mean().ln()),
-                    );
+                    let (mean, bar) = with_bar(times);
+                    plot.add_with_interval(format!("well d={dimension}"), (ratio, mean), bar);
                     if let Some(exact) = self.prediction(case).exact {
-                        plot.add(format!("exact MFPT d={dimension}"), (ratio, exact.ln()));
+                        plot.add_reference(format!("exact MFPT d={dimension}"), (ratio, exact));
                     }
                 }
-                Case::Saddle { dimension, ratio } => plot.add(
-                    format!("saddle d={dimension}"),
-                    (ratio, times.steps.mean().ln()),
-                ),
+                Case::Saddle { dimension, ratio } => {
+                    let (mean, bar) = with_bar(times);
+                    plot.add_with_interval(format!("saddle d={dimension}"), (ratio, mean), bar);
+                }
                 _ => {}
             }
         }
