@@ -278,11 +278,15 @@ where
     let stop = Stop::new(spec.cancel);
     let (sender, results) = mpsc::channel::<(u64, A)>();
     let mut outcome = Ok(());
-    pool.in_place_scope(|scope| {
+    // The workers are plain threads, not jobs of the pool: a chunk whose simulation is itself
+    // parallel (rayon inside `simulate`, run in the pool by `install`) may then steal only
+    // other simulations while it waits, never a worker loop that blocks on the window below —
+    // which deadlocked when the loop it stole waited for the very chunk beneath it.
+    std::thread::scope(|scope| {
         for _ in 0..spec.threads {
             let sender = sender.clone();
-            let (next, absorbed, work) = (&next, &absorbed, &work);
-            scope.spawn(move |_| {
+            let (next, absorbed, work, pool) = (&next, &absorbed, &work, &pool);
+            scope.spawn(move || {
                 loop {
                     if stop.requested() {
                         break;
@@ -307,7 +311,7 @@ where
                     let replicates = replicates_of(cell, chunk);
                     let key = plan.cell(cell).key;
                     let mut rng = chunk_stream(spec.seed, spec.scenario, key.0, chunk);
-                    let accumulator = simulate(cell, replicates, &mut rng, stop);
+                    let accumulator = pool.install(|| simulate(cell, replicates, &mut rng, stop));
                     spec.progress
                         .advance(accumulator.replicates().min(replicates));
                     if sender.send((position, accumulator)).is_err() {
@@ -446,6 +450,53 @@ mod tests {
             key: crate::mc::CellKey(replicates),
         };
         ChunkPlan::new(vec![cell(1000), cell(333), cell(2500)]).unwrap()
+    }
+
+    /// A simulation that is itself parallel (rayon inside a chunk, as the network scenarios'
+    /// chunked evaluators are) must not deadlock the engine: with the worker loops as jobs of
+    /// the pool, a chunk waiting in a nested `join` could steal a loop that then waited on the
+    /// window for that very chunk (seen as a hang of the critical-census determinism test).
+    /// The first chunk simulated is slow so the window fills while it runs. Measured: the old
+    /// engine hung in 3 of 3 runs of this test, the new one finishes in 0.36 s. Liveness is
+    /// checked with a generous bound (60 s) so that a regression fails instead of hanging the
+    /// suite.
+    #[test]
+    fn a_parallel_simulation_does_not_deadlock_the_engine() {
+        use rayon::prelude::*;
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let cancel = AtomicBool::new(false);
+            let many = ChunkPlan::new(vec![crate::mc::CellWork {
+                replicates: 400,
+                chunk: 1,
+                key: crate::mc::CellKey(1),
+            }])
+            .unwrap();
+            // Five runs: the hang depends on which thread picks up which job first.
+            let mut replicates = Vec::new();
+            for _ in 0..5 {
+                let calls = std::sync::atomic::AtomicUsize::new(0);
+                let nested = |cell, replicates, rng: &mut StreamRng, stop: Stop| {
+                    let first = calls.fetch_add(1, Ordering::SeqCst) == 0;
+                    let work: u64 = (0..64u64)
+                        .into_par_iter()
+                        .map(|i| {
+                            if first {
+                                std::thread::sleep(std::time::Duration::from_millis(2));
+                            }
+                            i
+                        })
+                        .sum();
+                    assert_eq!(work, 2016);
+                    simulate(cell, replicates, rng, stop)
+                };
+                let cells = run_to_completion(&many, &spec(2, None, &cancel), nested).unwrap();
+                replicates.push(cells[0].replicates());
+            }
+            let _ = done.send(replicates);
+        });
+        let outcome = finished.recv_timeout(std::time::Duration::from_secs(60));
+        assert_eq!(outcome, Ok(vec![400; 5]), "the engine did not finish");
     }
 
     #[test]
