@@ -60,6 +60,10 @@ pub struct Axes {
     pub log_y: bool,
 }
 
+/// Width in pixels of the plotting panel; the legend panel is added to its right, outside the
+/// data.
+const PLOT_WIDTH: u32 = 900;
+
 /// Shades of the predictions' dashed lines: black, then greys.
 const REFERENCE_SHADES: [RGBColor; 3] = [
     RGBColor(0, 0, 0),
@@ -68,8 +72,9 @@ const REFERENCE_SHADES: [RGBColor; 3] = [
 ];
 
 /// Draws `series` as markers, joined by lines where the series asks for it, with their error
-/// bars, on the given `axes`, into a 900×600 PNG at `path` and the same figure as SVG beside it
-/// (`path` with the extension `svg`: vector, for print).
+/// bars, on the given `axes`, with the legend in a panel right of the data, into a PNG at
+/// `path` (900×600 plus the legend) and the same figure as SVG beside it (`path` with the
+/// extension `svg`: vector, for print).
 pub fn line_plot(
     path: &Path,
     title: &str,
@@ -90,14 +95,24 @@ pub fn line_plot(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
+    let size = (PLOT_WIDTH + figure.legend_width(), 600);
+    let root = BitMapBackend::new(path, size).into_drawing_area();
     figure.draw(&root).map_err(|e| error(path, &e))?;
     root.present().map_err(|e| error(path, &e))?;
     drop(root);
     let svg = path.with_extension("svg");
-    let root = SVGBackend::new(&svg, (900, 600)).into_drawing_area();
+    let root = SVGBackend::new(&svg, size).into_drawing_area();
     figure.draw(&root).map_err(|e| error(&svg, &e))?;
     root.present().map_err(|e| error(&svg, &e))
+}
+
+/// How one series is drawn.
+#[derive(Clone, Copy)]
+struct Style {
+    colour: RGBColor,
+    /// The marker shape of a measurement (0 circle, 1 square, 2 triangle); `None` for a
+    /// prediction (a dashed line).
+    marker: Option<usize>,
 }
 
 /// A tick label: integers as integers (`5`, not `5.0`), other values to four significant
@@ -126,6 +141,95 @@ struct Figure<'a> {
 }
 
 impl Figure<'_> {
+    /// The style of every series, in order: measurements take the palette's colours in turn
+    /// (circles, then squares, then triangles once the colours repeat), predictions the dashed
+    /// shades in turn.
+    fn styles(&self) -> Vec<Style> {
+        let (mut measured, mut predicted) = (0, 0);
+        self.series
+            .iter()
+            .map(|s| {
+                if s.reference {
+                    predicted += 1;
+                    Style {
+                        colour: REFERENCE_SHADES[(predicted - 1) % REFERENCE_SHADES.len()],
+                        marker: None,
+                    }
+                } else {
+                    measured += 1;
+                    let round = (measured - 1) / PALETTE.len();
+                    Style {
+                        colour: PALETTE[(measured - 1) % PALETTE.len()],
+                        marker: Some(round % 3),
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// The legend entries: every series, then the y = x reference.
+    fn legend_entries(&self) -> Vec<(String, Style)> {
+        let mut entries: Vec<(String, Style)> = self
+            .series
+            .iter()
+            .zip(self.styles())
+            .map(|(s, style)| (s.label.clone(), style))
+            .collect();
+        if self.axes.diagonal {
+            entries.push((
+                "ideal".into(),
+                Style {
+                    colour: BLACK,
+                    marker: None,
+                },
+            ));
+        }
+        entries
+    }
+
+    /// Width of the legend panel: room for the longest label (about 8 px per character at
+    /// 15 px), between 120 and 360 px.
+    fn legend_width(&self) -> u32 {
+        let longest = self
+            .legend_entries()
+            .iter()
+            .map(|(label, _)| label.chars().count())
+            .max()
+            .unwrap_or(0) as u32;
+        (longest * 8 + 60).clamp(120, 360)
+    }
+
+    /// One row per entry: a line (dashed for predictions) with a marker for measurements,
+    /// then the label.
+    fn draw_legend<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, plotters::coord::Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        for (row, (label, style)) in self.legend_entries().into_iter().enumerate() {
+            let y = 70 + 24 * row as i32;
+            let line = style.colour.stroke_width(2);
+            match style.marker {
+                None => {
+                    for x in [4, 14, 24] {
+                        area.draw(&PathElement::new([(x, y), (x + 6, y)], line))?;
+                    }
+                }
+                Some(shape) => {
+                    area.draw(&PathElement::new([(4, y), (30, y)], line))?;
+                    let fill = style.colour.filled();
+                    let at = EmptyElement::at((17, y));
+                    match shape {
+                        0 => area.draw(&(at + Circle::new((0, 0), 4, fill)))?,
+                        1 => area.draw(&(at + Rectangle::new([(-4, -4), (4, 4)], fill)))?,
+                        _ => area.draw(&(at + TriangleMarker::new((0, 0), 5, fill)))?,
+                    }
+                }
+            }
+            area.draw(&Text::new(label, (38, y - 8), ("sans-serif", 15)))?;
+        }
+        Ok(())
+    }
+
     /// Every finite point and bar end that the axes can show.
     fn shown(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
         let log_y = self.axes.log_y;
@@ -176,7 +280,9 @@ impl Figure<'_> {
         let pad = |lo: f64, hi: f64| ((hi - lo) * 0.05).max(1e-3 * lo.abs().max(1.0));
         let x_range = x_min - pad(x_min, x_max)..x_max + pad(x_min, x_max);
         root.fill(&WHITE)?;
-        let mut builder = ChartBuilder::on(root);
+        let (panel, legend) = root.split_horizontally(PLOT_WIDTH);
+        self.draw_legend(&legend)?;
+        let mut builder = ChartBuilder::on(&panel);
         builder
             .caption(self.title, ("sans-serif", 24))
             .margin(20)
@@ -195,7 +301,7 @@ impl Figure<'_> {
         }
     }
 
-    /// The mesh, the series, their bars and the legend on a chart with any y coordinate.
+    /// The mesh, the series and their bars on a chart with any y coordinate.
     fn draw_on<'a, DB, Y>(
         &self,
         chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
@@ -216,46 +322,29 @@ impl Figure<'_> {
             .draw()?;
         if self.axes.diagonal {
             let limit = x_max * 1.05;
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(0.0, 0.0), (limit, limit)],
-                    8,
-                    5,
-                    BLACK.stroke_width(1),
-                ))?
-                .label("ideal")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLACK));
+            chart.draw_series(DashedLineSeries::new(
+                [(0.0, 0.0), (limit, limit)],
+                8,
+                5,
+                BLACK.stroke_width(1),
+            ))?;
         }
         // A bar from low to high with short caps (plotters' ErrorBar would also mark the
         // midpoint, which is not the estimate of an asymmetric interval).
         let cap = 0.006 * (x_max - x_min).max(1e-12);
-        let (mut measured, mut predicted) = (0, 0);
-        for s in self.series {
-            if s.reference {
-                let shade = REFERENCE_SHADES[predicted % REFERENCE_SHADES.len()];
-                predicted += 1;
+        for (s, style) in self.series.iter().zip(self.styles()) {
+            let colour = style.colour;
+            let Some(shape) = style.marker else {
                 let points: Vec<(f64, f64)> = s.points.iter().copied().filter(shown).collect();
-                chart
-                    .draw_series(DashedLineSeries::new(points, 10, 6, shade.stroke_width(2)))?
-                    .label(s.label.clone())
-                    .legend(move |(x, y)| {
-                        PathElement::new([(x, y), (x + 8, y)], shade.stroke_width(2))
-                    });
+                chart.draw_series(DashedLineSeries::new(points, 10, 6, colour.stroke_width(2)))?;
                 continue;
-            }
-            let colour = PALETTE[measured % PALETTE.len()];
-            measured += 1;
+            };
             let joined: Vec<(f64, f64)> = if s.lines {
                 s.points.iter().copied().filter(shown).collect()
             } else {
                 Vec::new()
             };
-            chart
-                .draw_series(LineSeries::new(joined, colour.stroke_width(2)))?
-                .label(s.label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
-                });
+            chart.draw_series(LineSeries::new(joined, colour.stroke_width(2)))?;
             chart.draw_series(
                 s.intervals
                     .iter()
@@ -269,18 +358,18 @@ impl Figure<'_> {
                     })
                     .map(|path| PathElement::new(path, colour.stroke_width(2))),
             )?;
-            chart.draw_series(
-                s.points
-                    .iter()
-                    .filter(|p| shown(p))
-                    .map(|&p| Circle::new(p, 4, colour.filled())),
-            )?;
+            // Filled markers: circles, squares once the palette repeats, then triangles.
+            let points = s.points.iter().copied().filter(shown);
+            let fill = colour.filled();
+            match shape {
+                0 => chart.draw_series(points.map(|p| Circle::new(p, 4, fill)))?,
+                1 => chart.draw_series(
+                    points.map(|p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], fill)),
+                )?,
+                _ => chart.draw_series(points.map(|p| TriangleMarker::new(p, 5, fill)))?,
+            };
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
+        Ok(())
     }
 }
 
