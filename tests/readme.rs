@@ -1,0 +1,119 @@
+//! The README's quoted quick-profile numbers are checked against the outputs they quote: the
+//! degenerate-trap section against the golden quick CSV (which `cell_keys.rs` checks byte for
+//! byte against a fresh quick run), and the set-up section's list of files against a quick run's
+//! manifest.
+
+mod common;
+
+use std::path::Path;
+
+use common::{SMALL, stuck};
+
+fn readme_section(heading: &str) -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find(heading).expect("section present");
+    let rest = &readme[start + heading.len()..];
+    let end = rest
+        .find("\n### ")
+        .or_else(|| rest.find("\n## "))
+        .unwrap_or(rest.len());
+    // Line breaks inside a sentence are spaces.
+    rest[..end].replace('\n', " ")
+}
+
+/// Groups of three digits separated by spaces, as the README writes numbers (49 989).
+fn spaced(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn degenerate_trap_numbers_in_the_readme_are_the_quick_runs() {
+    let text = readme_section("### degenerate-trap");
+    let golden =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/degenerate-trap-quick.csv");
+    let mut reader = csv::Reader::from_path(golden).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let field = |row: &csv::StringRecord, name: &str| -> String {
+        let i = headers.iter().position(|h| h == name).unwrap();
+        row[i].to_string()
+    };
+    let row = |terrain: &str, method: &str| {
+        rows.iter()
+            .find(|r| field(r, "terrain") == terrain && field(r, "method") == method)
+            .unwrap()
+    };
+    let number = |r: &csv::StringRecord, name: &str| field(r, name).parse::<f64>().unwrap();
+    let quartic = row("quartic", "gd");
+    let expected = [
+        format!("{} steps", spaced(number(quartic, "mean_steps") as u64)),
+        format!(
+            "prediction {}",
+            spaced(number(quartic, "theory_steps") as u64)
+        ),
+        format!(
+            "{:.1e} away",
+            number(row("cubic", "gd"), "final_distance_to_critical_point")
+        ),
+    ];
+    // Noisy GD, momentum and Adam: the fastest and the slowest mean (two significant digits).
+    let means: Vec<f64> = rows
+        .iter()
+        .filter(|r| field(r, "method") != "gd")
+        .map(|r| number(r, "mean_steps"))
+        .collect();
+    let (fastest, slowest) = means.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &m| {
+        (lo.min(m), hi.max(m))
+    });
+    let magnitude = 10f64.powi(slowest.log10().floor() as i32 - 1);
+    let range = format!(
+        "{}–{} steps",
+        fastest.round() as u64,
+        spaced(((slowest / magnitude).round() * magnitude) as u64)
+    );
+    for quoted in expected.iter().chain([&range]) {
+        assert!(
+            text.contains(quoted.as_str()),
+            "README's degenerate-trap section does not say `{quoted}`"
+        );
+    }
+}
+
+#[test]
+fn the_set_up_section_names_what_the_first_command_writes() {
+    let text = readme_section("## Set-up");
+    let dir = tempfile::tempdir().unwrap();
+    // A small run writes the same set of files as the quick profile.
+    stuck()
+        .arg("hessian-signs")
+        .args(SMALL)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("hessian-signs.json")).unwrap())
+            .unwrap();
+    let mut files: Vec<String> = manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect();
+    files.push("hessian-signs.json".into());
+    for file in files {
+        assert!(
+            text.contains(&format!("out/{file}")) || text.contains(&format!("`{file}`")),
+            "the set-up section does not name {file}"
+        );
+    }
+}
