@@ -12,7 +12,7 @@ use super::records::PairedRuns;
 use super::studies::Study;
 use crate::mc::Accumulator;
 use crate::report::{DataTable, Finding, Plot, Report, Verdict, short};
-use crate::stats::{ShiftEstimate, StatsError, fisher_exact, hodges_lehmann};
+use crate::stats::{Proportion, ShiftEstimate, StatsError, fisher_exact, hodges_lehmann};
 
 /// One comparison's numbers.
 #[derive(Debug, Clone, PartialEq)]
@@ -174,6 +174,12 @@ pub fn report(
         "steps ratio (log scale; below 1: the remedy is faster)",
     );
     plot.log_y = true;
+    let mut failures = Plot::scatter(
+        "failures",
+        "Failure rate with and without the remedy (Wilson 95 % intervals)",
+        "comparison",
+        "failed runs / runs",
+    );
     let mut index = 0.0;
     for &(k, with, without, pairing) in &pairs {
         let (study, runs) = (&studies[k], &cells[k]);
@@ -227,6 +233,15 @@ pub fn report(
                 (r.low.exp(), r.high.exp()),
             );
         }
+        // The two arms of a comparison side by side, a fifth of a step apart.
+        for (label, (failed, runs), offset) in [
+            ("with the remedy", c.with, -0.1),
+            ("without", c.without, 0.1),
+        ] {
+            let rate = failed as f64 / runs.max(1) as f64;
+            let bounds = Proportion::new(failed, runs).wilson(0.95)?;
+            failures.add_with_interval(label, (index + offset, rate), bounds);
+        }
         index += 1.0;
         let measured = format!(
             "failures {}/{} with, {}/{} without (Fisher p = {}); steps ratio {}",
@@ -269,7 +284,7 @@ pub fn report(
     Ok(Report {
         tables: vec![table],
         findings,
-        plots: vec![plot],
+        plots: vec![plot, failures],
     })
 }
 
