@@ -118,6 +118,18 @@ enum Builtin {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
+    /// Print a scenario's parameters as TOML, each with the rule that checks it (ranges,
+    /// allowed names), ready to edit and pass back with --config.
+    #[command(
+        after_help = "Examples:\n  stuck params remedies\n  stuck params well-escape --profile paper > my-grid.toml && stuck well-escape --config my-grid.toml"
+    )]
+    Params {
+        /// The scenario.
+        scenario: String,
+        /// Parameter profile.
+        #[arg(long, value_enum, default_value = "quick")]
+        profile: Profile,
+    },
     /// Run again what a manifest describes (scenario, profile, resolved parameters, seed): the
     /// same build writes the same CSV bytes.
     #[command(
@@ -428,6 +440,10 @@ fn run_builtin(command: Builtin, cancel: &AtomicBool) -> Result<(), RunError> {
                 eprintln!("wrote {}", path.display());
             }
             print!("{}", audit_summary(&report));
+            Ok(())
+        }
+        Builtin::Params { scenario, profile } => {
+            print!("{}", runner::params_listing(&scenario, profile.name())?);
             Ok(())
         }
         Builtin::Rerun {

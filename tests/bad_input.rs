@@ -398,3 +398,53 @@ fn rerun_rejects_what_is_not_a_manifest() {
         assert_one_line_error(&output, &manifest.display().to_string(), needles);
     }
 }
+
+/// `stuck params` prints, for every scenario and profile, TOML with exactly the profile's
+/// keys and values, each after a comment line with its rule; the rule is the one validation
+/// applies (a value outside the printed interval is refused with that interval); an unknown
+/// scenario gets one error line.
+#[test]
+fn params_lists_every_parameter_with_its_rule() {
+    for name in stuck::scenarios::SCENARIO_NAMES {
+        for profile in ["quick", "paper"] {
+            let output = stuck()
+                .args(["params", name, "--profile", profile])
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{name} {profile}: {output:?}");
+            let text = String::from_utf8(output.stdout).unwrap();
+            let printed: toml::Table = toml::from_str(&text).unwrap();
+            let expected = stuck::runner::find_spec(name)
+                .unwrap()
+                .profile(profile)
+                .unwrap();
+            assert_eq!(printed, expected, "{name} {profile}");
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if !line.is_empty() && !line.starts_with('#') {
+                    assert!(
+                        i > 0 && lines[i - 1].starts_with("# "),
+                        "{name}: no rule above `{line}`"
+                    );
+                }
+            }
+        }
+    }
+    let text = String::from_utf8(
+        stuck()
+            .args(["params", "degenerate-trap"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(text.contains("# a finite number in (0, 1)\nlearning_rate = 0.1"));
+    let refused = stuck()
+        .args(["degenerate-trap", "--set", "learning_rate=1", "--out"])
+        .arg(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert_one_line_error(&refused, "learning_rate=1", &["learning_rate", "(0, 1)"]);
+    let unknown = stuck().args(["params", "nope"]).output().unwrap();
+    assert_one_line_error(&unknown, "params nope", &["unknown scenario `nope`"]);
+}

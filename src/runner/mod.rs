@@ -6,6 +6,7 @@ mod bench;
 mod error;
 mod merge;
 mod mpi_world;
+mod params_listing;
 mod progress_bar;
 mod rerun;
 
@@ -13,6 +14,7 @@ pub use bench::{BenchRequest, run_bench};
 pub use error::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, RunError, nearest};
 pub use merge::merge;
 pub use mpi_world::MpiWorld;
+pub use params_listing::params_listing;
 pub use progress_bar::TerminalProgress;
 pub use rerun::{RerunRequest, rerun_request};
 

@@ -221,6 +221,49 @@ fn coerce_like(template: &Value, value: Value) -> Result<Value, (String, String)
     }
 }
 
+thread_local! {
+    /// The rules read by [`ParamReader`]s on this thread while [`allowed_values`] runs.
+    static RULES: std::cell::RefCell<Option<Vec<(String, String)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `read` (a scenario's `from_params`) and returns its result with every parameter it
+/// read and the rule that parameter must obey, in the order read — the same rules that
+/// validate `--set` and config files, so `stuck params` cannot drift from them.
+///
+/// ```
+/// use stuck::scenarios::params::{ParamReader, allowed_values};
+/// let table: toml::Table = toml::from_str("replicates = 10").unwrap();
+/// let (value, rules) = allowed_values(|| ParamReader::new(&table).integer("replicates", 1..=100));
+/// assert_eq!(value.unwrap(), 10);
+/// assert_eq!(rules, vec![("replicates".to_string(), "an integer in 1..=100".to_string())]);
+/// ```
+pub fn allowed_values<T>(read: impl FnOnce() -> T) -> (T, Vec<(String, String)>) {
+    RULES.with(|r| *r.borrow_mut() = Some(Vec::new()));
+    let value = read();
+    let rules = RULES.with(|r| r.borrow_mut().take()).unwrap_or_default();
+    (value, rules)
+}
+
+/// Records the rule of `key` if [`allowed_values`] is listening.
+fn note(key: &str, rule: impl FnOnce() -> String) {
+    RULES.with(|r| {
+        if let Some(rules) = r.borrow_mut().as_mut() {
+            rules.push((key.to_string(), rule()));
+        }
+    });
+}
+
+/// `[a, b]` or `(a, b)`.
+fn interval(range: &RangeInclusive<f64>, open: bool) -> String {
+    let (l, r) = if open { ("(", ")") } else { ("[", "]") };
+    format!(
+        "{l}{}, {}{r}",
+        readable(*range.start()),
+        readable(*range.end())
+    )
+}
+
 /// Typed, range-checked access to a resolved parameter table. Every key must be read
 /// exactly once by the scenario; [`ParamReader::finish`] reports keys nobody read, which
 /// catches a profile and its scenario drifting apart.
@@ -249,6 +292,9 @@ impl<'a> ParamReader<'a> {
 
     /// An integer in `range`.
     pub fn integer(&mut self, key: &str, range: RangeInclusive<u64>) -> Result<u64, ParamError> {
+        note(key, || {
+            format!("an integer in {}..={}", range.start(), range.end())
+        });
         let value = self.value(key)?;
         integer_in(key, value, &range, "must be an integer")
     }
@@ -260,6 +306,9 @@ impl<'a> ParamReader<'a> {
         range: RangeInclusive<f64>,
         open: bool,
     ) -> Result<f64, ParamError> {
+        note(key, || {
+            format!("a finite number in {}", interval(&range, open))
+        });
         let value = self.value(key)?;
         number_in(key, value, &range, open)
     }
@@ -270,6 +319,13 @@ impl<'a> ParamReader<'a> {
         key: &str,
         range: RangeInclusive<u64>,
     ) -> Result<Vec<u64>, ParamError> {
+        note(key, || {
+            format!(
+                "a non-empty list of integers in {}..={}, no repeats",
+                range.start(),
+                range.end()
+            )
+        });
         let items = self.list(key)?;
         let values = items
             .iter()
@@ -286,6 +342,12 @@ impl<'a> ParamReader<'a> {
         range: RangeInclusive<f64>,
         open: bool,
     ) -> Result<Vec<f64>, ParamError> {
+        note(key, || {
+            format!(
+                "a non-empty list of finite numbers in {}, no repeats",
+                interval(&range, open)
+            )
+        });
         let items = self.list(key)?;
         let values = items
             .iter()
@@ -308,6 +370,7 @@ impl<'a> ParamReader<'a> {
     /// One of the choices `allowed`.
     pub fn choice_of<T: Choice>(&mut self, key: &str, allowed: &[T]) -> Result<T, ParamError> {
         let names: Vec<&str> = allowed.iter().map(|c| c.name()).collect();
+        note(key, || format!("one of {}", names.join(", ")));
         let name = self.choice(key, &names)?;
         Ok(parse_choice(allowed, &name))
     }
@@ -320,6 +383,14 @@ impl<'a> ParamReader<'a> {
         may_be_empty: bool,
     ) -> Result<Vec<T>, ParamError> {
         let names: Vec<&str> = allowed.iter().map(|c| c.name()).collect();
+        note(key, || {
+            let size = if may_be_empty {
+                "a list"
+            } else {
+                "a non-empty list"
+            };
+            format!("{size} of names from {}, no repeats", names.join(", "))
+        });
         let read = if may_be_empty {
             self.optional_choice_list(key, &names)?
         } else {
