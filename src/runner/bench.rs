@@ -157,7 +157,7 @@ pub fn run_bench(
     let plot_path = request.out.join("bench-scaling.png");
     line_plot(
         &plot_path,
-        "Strong scaling",
+        "Strong and weak scaling (bars: fastest to slowest repeat)",
         "threads",
         "speed-up",
         &series,
@@ -170,7 +170,7 @@ pub fn run_bench(
     Ok((text, vec![csv_path, plot_path, svg_path]))
 }
 
-/// The summary text, the table for `bench.csv` and the strong-scaling series.
+/// The summary text, the table for `bench.csv` and the strong- and weak-scaling series.
 fn render(rows: &[Measurement]) -> Result<(String, DataTable, Vec<Series>), RunError> {
     let mut text = String::new();
     let mut table = DataTable::new(
@@ -208,6 +208,7 @@ fn render(rows: &[Measurement]) -> Result<(String, DataTable, Vec<Series>), RunE
             };
             let (base_wall, base_threads) = (base.median(), base.threads as f64);
             let mut points = Vec::new();
+            let mut bars = Vec::new();
             for r in &group {
                 let wall = r.median();
                 // Strong: T₁/T_p. Weak: the work grows with p, so p·T₁/T_p.
@@ -221,6 +222,8 @@ fn render(rows: &[Measurement]) -> Result<(String, DataTable, Vec<Series>), RunE
                 let min = r.walls.iter().copied().fold(f64::INFINITY, f64::min);
                 let max = r.walls.iter().copied().fold(0.0, f64::max);
                 points.push((r.threads as f64, speedup));
+                // The spread of the repeats: the speed-up from the slowest and the fastest run.
+                bars.push((r.threads as f64, speedup * wall / max, speedup * wall / min));
                 table.push(vec![
                     r.scenario.clone().into(),
                     mode.into(),
@@ -245,27 +248,31 @@ fn render(rows: &[Measurement]) -> Result<(String, DataTable, Vec<Series>), RunE
                     if busy { format!("  WARNING: machine busy (idle before {:.0}%, other load {:.0}%)", r.idle_before * 100.0, r.other_load * 100.0) } else { String::new() }
                 ));
             }
-            if mode == "strong" {
-                if let Some((f, se)) = amdahl(&points)? {
-                    // Outside [0, 1] the fit is not a serial fraction: super-linear speed-up
-                    // (caches, a warmer second measurement) or timings too noisy to fit.
-                    let flag = if (0.0..=1.0).contains(&f) {
-                        ""
-                    } else {
-                        "  WARNING: outside [0, 1], not a serial fraction (super-linear or noisy timings; use more --repeats)"
-                    };
-                    text.push_str(&format!(
-                        "{scenario}: Amdahl serial fraction {f:.4}{}{flag}\n",
-                        se.map_or(String::new(), |s| format!(" +- {s:.4}"))
-                    ));
-                }
-                series.push(Series {
-                    label: scenario.to_string(),
-                    points,
-                    lines: true,
-                    intervals: Vec::new(),
-                    reference: false,
-                });
+            series.push(Series {
+                label: format!("{scenario} ({mode})"),
+                points: points.clone(),
+                lines: true,
+                intervals: if group.iter().any(|r| r.walls.len() > 1) {
+                    bars
+                } else {
+                    Vec::new()
+                },
+                reference: false,
+            });
+            if mode == "strong"
+                && let Some((f, se)) = amdahl(&points)?
+            {
+                // Outside [0, 1] the fit is not a serial fraction: super-linear speed-up
+                // (caches, a warmer second measurement) or timings too noisy to fit.
+                let flag = if (0.0..=1.0).contains(&f) {
+                    ""
+                } else {
+                    "  WARNING: outside [0, 1], not a serial fraction (super-linear or noisy timings; use more --repeats)"
+                };
+                text.push_str(&format!(
+                    "{scenario}: Amdahl serial fraction {f:.4}{}{flag}\n",
+                    se.map_or(String::new(), |s| format!(" +- {s:.4}"))
+                ));
             }
         }
     }
