@@ -243,20 +243,23 @@ impl CommitteePart {
         })
     }
 
-    /// η·ᾱ against ln N, one line per η.
+    /// η·ᾱ (± 2 SE) against ln N, one line per η.
     pub fn plot(&self, cells: &[EscapeTimes]) -> Plot {
         let mut plot = Plot::new(
             "committee",
-            "Soft committee machine: symmetric plateau",
+            "Soft committee machine: symmetric plateau (mean ± 2 SE)",
             "ln N",
             "eta * mean plateau length (alpha)",
         );
         for (c, t) in self.cells.iter().zip(cells) {
             if t.steps.count() > 0 {
                 let n = c.inputs as f64;
-                plot.add(
+                let scale = c.learning_rate / n;
+                let (mean, se) = (scale * t.steps.mean(), scale * t.steps.standard_error());
+                plot.add_with_interval(
                     format!("K={} eta={}", c.units, c.learning_rate),
-                    (n.ln(), c.learning_rate * t.steps.mean() / n),
+                    (n.ln(), mean),
+                    (mean - 2.0 * se, mean + 2.0 * se),
                 );
             }
         }

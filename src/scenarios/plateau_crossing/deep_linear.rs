@@ -406,24 +406,37 @@ impl DeepLinearPart {
         }
     }
 
-    /// log10 steps against log10(1/u₀), one line per depth and initialisation.
+    /// Steps (log axis, mean ± 2 SE) against log10(1/u₀), one line per depth and
+    /// initialisation, with Saxe et al.'s continuous-time prediction dashed per depth.
     pub fn plot(&self, cells: &[EscapeTimes]) -> Plot {
         let first = self.cells[0];
         let mut plot = Plot::new(
             "deep-linear",
-            "Deep linear network: plateau length",
+            "Deep linear network: plateau length (mean ± 2 SE; dashed: Saxe et al.)",
             "log10 (1/u0)",
-            "log10 steps to loss s^2/8",
+            "steps to loss s^2/8 (log scale)",
         );
+        plot.log_y = true;
         for (c, t) in self.cells.iter().zip(cells) {
             if c.singular_value == first.singular_value
                 && c.learning_rate == first.learning_rate
                 && c.batch == first.batch
                 && t.steps.count() > 0
             {
-                plot.add(
+                let x = -c.scale.log10();
+                let (mean, se) = (t.steps.mean(), t.steps.standard_error());
+                let theory = format!("Saxe et al. D={}", c.depth);
+                let drawn = plot
+                    .series
+                    .iter()
+                    .any(|(l, points)| *l == theory && points.iter().any(|p| p.0 == x));
+                if !drawn {
+                    plot.add_reference(theory, (x, Self::theory(c)));
+                }
+                plot.add_with_interval(
                     format!("D={} {}", c.depth, c.init.name()),
-                    (-c.scale.log10(), t.steps.mean().log10()),
+                    (x, mean),
+                    (mean - 2.0 * se, mean + 2.0 * se),
                 );
             }
         }

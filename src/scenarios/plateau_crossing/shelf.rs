@@ -386,15 +386,17 @@ impl ShelfPart {
         }])
     }
 
-    /// log10 steps against log10 g, one line per method.
+    /// Steps (log axis, mean ± 2 SE) against log10 g, one line per method, each with its
+    /// closed form or discrete-walk prediction dashed.
     pub fn plot(&self, cells: &[EscapeTimes]) -> Plot {
         let first = self.cells[0];
         let mut plot = Plot::new(
             "crossing",
-            "Steps to cross a plateau",
+            "Steps to cross a plateau (mean ± 2 SE; dashed: theory)",
             "log10 shelf slope g",
-            "log10 steps",
+            "steps (log scale)",
         );
+        plot.log_y = true;
         for (c, t) in self.cells.iter().zip(cells) {
             if c.width == first.width
                 && c.learning_rate == first.learning_rate
@@ -406,7 +408,12 @@ impl ShelfPart {
                 } else {
                     c.method.to_string()
                 };
-                plot.add(label, (c.slope.log10(), t.steps.mean().log10()));
+                let (mean, se) = (t.steps.mean(), t.steps.standard_error());
+                let x = c.slope.log10();
+                if let Some(theory) = self.theory(c) {
+                    plot.add_reference(format!("theory {label}"), (x, theory));
+                }
+                plot.add_with_interval(label, (x, mean), (mean - 2.0 * se, mean + 2.0 * se));
             }
         }
         plot
