@@ -147,6 +147,8 @@ pub struct Plot {
     pub lines: bool,
     /// (legend, vertical error bars) of the series that have them.
     pub intervals: Vec<(String, Vec<ErrorBar>)>,
+    /// A logarithmic x axis (for values that span decades; x ≤ 0 is not shown).
+    pub log_x: bool,
     /// A logarithmic y axis (for values that span decades; y ≤ 0 is not shown).
     pub log_y: bool,
     /// Labels of the series that are predictions (the article's, a theory's), drawn as dashed
@@ -165,6 +167,7 @@ impl Plot {
             series: Vec::new(),
             lines: true,
             intervals: Vec::new(),
+            log_x: false,
             log_y: false,
             references: Vec::new(),
         }

@@ -292,6 +292,30 @@ fn degenerate_trap_outcomes_and_determinism() {
     }
     let csv = read(&one.join("degenerate-trap.csv"));
     assert_eq!(csv, read(&two.join("degenerate-trap.csv")));
+    // The figure's trajectories: the same on any thread count; GD on the half trap halves its
+    // distance to the trap, x* − x_k = 2^-k (ηc = ½), so the target x* + 1 stays 1 + 2^-k
+    // away, and at the budget it is exactly 1 away (x reached x* after 53 halvings).
+    let traces = read(&one.join("degenerate-trap-traces.csv"));
+    assert_eq!(traces, read(&two.join("degenerate-trap-traces.csv")));
+    let traces = String::from_utf8(traces).unwrap();
+    for line in [
+        "half-trap,gd,,0,2\n",
+        "half-trap,gd,,1,1.5\n",
+        "half-trap,gd,,2,1.25\n",
+        "half-trap,gd,,100000,1\n",
+    ] {
+        assert!(traces.contains(line), "{line} not in {traces}");
+    }
+    assert_same_bytes_across_threads_and_shards(
+        &[
+            "degenerate-trap",
+            "--quiet",
+            "--set=replicates=200",
+            "--set=chunk=20",
+        ],
+        3,
+        &["degenerate-trap.csv", "degenerate-trap-traces.csv"],
+    );
     let text = String::from_utf8(csv).unwrap();
     assert!(
         text.contains("half-trap,gd,,0.1,x >= x* + 1")

@@ -132,6 +132,7 @@ fn stage(
             &series,
             Axes {
                 diagonal: false,
+                log_x: plot.log_x,
                 log_y: plot.log_y,
             },
         )?;

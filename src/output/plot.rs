@@ -5,7 +5,6 @@ use std::path::Path;
 use std::sync::Once;
 
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -56,8 +55,17 @@ const PALETTE: [RGBColor; 7] = [
 pub struct Axes {
     /// Draw the dashed reference `y = x` (and include the origin).
     pub diagonal: bool,
+    /// A logarithmic x axis (points at x ≤ 0 cannot be shown and are left out).
+    pub log_x: bool,
     /// A logarithmic y axis (points and bar ends at y ≤ 0 cannot be shown and are left out).
     pub log_y: bool,
+}
+
+impl Axes {
+    /// Whether the point is finite and inside what the axes can show.
+    fn shows(&self, (x, y): (f64, f64)) -> bool {
+        x.is_finite() && y.is_finite() && (!self.log_x || x > 0.0) && (!self.log_y || y > 0.0)
+    }
 }
 
 /// Width in pixels of the plotting panel; the legend panel is added to its right, outside the
@@ -232,7 +240,7 @@ impl Figure<'_> {
 
     /// Every finite point and bar end that the axes can show.
     fn shown(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        let log_y = self.axes.log_y;
+        let axes = self.axes;
         self.series
             .iter()
             .flat_map(|s| {
@@ -242,7 +250,7 @@ impl Figure<'_> {
                         .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)]),
                 )
             })
-            .filter(move |p| p.0.is_finite() && p.1.is_finite() && (!log_y || p.1 > 0.0))
+            .filter(move |p| axes.shows(*p))
     }
 
     fn draw<DB: DrawingBackend>(
@@ -288,31 +296,45 @@ impl Figure<'_> {
             .margin(20)
             .x_label_area_size(45)
             .y_label_area_size(70);
-        if self.axes.log_y {
-            // A fifth of a decade of room on either side.
-            let (lo, hi) = (y_min / 10f64.powf(0.2), y_max * 10f64.powf(0.2));
-            let hi = if hi > lo { hi } else { lo * 10.0 };
-            let mut chart = builder.build_cartesian_2d(x_range, (lo..hi).log_scale())?;
-            self.draw_on(&mut chart, (x_min, x_max))
-        } else {
-            let y_range = y_min - pad(y_min, y_max)..y_max + pad(y_min, y_max);
-            let mut chart = builder.build_cartesian_2d(x_range, y_range)?;
-            self.draw_on(&mut chart, (x_min, x_max))
+        // Log axes get a fifth of a decade of room on either side.
+        let log_range = |lo: f64, hi: f64| {
+            let (lo, hi) = (lo / 10f64.powf(0.2), hi * 10f64.powf(0.2));
+            (lo..if hi > lo { hi } else { lo * 10.0 }).log_scale()
+        };
+        let y_range = y_min - pad(y_min, y_max)..y_max + pad(y_min, y_max);
+        let span = (x_min, x_max);
+        match (self.axes.log_x, self.axes.log_y) {
+            (false, false) => {
+                self.draw_on(&mut builder.build_cartesian_2d(x_range, y_range)?, span)
+            }
+            (false, true) => self.draw_on(
+                &mut builder.build_cartesian_2d(x_range, log_range(y_min, y_max))?,
+                span,
+            ),
+            (true, false) => self.draw_on(
+                &mut builder.build_cartesian_2d(log_range(x_min, x_max), y_range)?,
+                span,
+            ),
+            (true, true) => self.draw_on(
+                &mut builder
+                    .build_cartesian_2d(log_range(x_min, x_max), log_range(y_min, y_max))?,
+                span,
+            ),
         }
     }
 
-    /// The mesh, the series and their bars on a chart with any y coordinate.
-    fn draw_on<'a, DB, Y>(
+    /// The mesh, the series and their bars on a chart with any x and y coordinates.
+    fn draw_on<'a, DB, X, Y>(
         &self,
-        chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
-        (x_min, x_max): (f64, f64),
+        chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+        (_, x_max): (f64, f64),
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
     where
         DB: DrawingBackend + 'a,
+        X: Ranged<ValueType = f64> + ValueFormatter<f64>,
         Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
     {
-        let shown =
-            |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!self.axes.log_y || p.1 > 0.0);
+        let shown = |p: &(f64, f64)| self.axes.shows(*p);
         chart
             .configure_mesh()
             .x_desc(self.x_label)
@@ -329,9 +351,6 @@ impl Figure<'_> {
                 BLACK.stroke_width(1),
             ))?;
         }
-        // A bar from low to high with short caps (plotters' ErrorBar would also mark the
-        // midpoint, which is not the estimate of an asymmetric interval).
-        let cap = 0.006 * (x_max - x_min).max(1e-12);
         for (s, style) in self.series.iter().zip(self.styles()) {
             let colour = style.colour;
             let Some(shape) = style.marker else {
@@ -345,18 +364,22 @@ impl Figure<'_> {
                 Vec::new()
             };
             chart.draw_series(LineSeries::new(joined, colour.stroke_width(2)))?;
+            // A bar from low to high with short caps of fixed pixel width (plotters' ErrorBar
+            // would also mark the midpoint, which is not the estimate of an asymmetric
+            // interval).
+            let line = colour.stroke_width(2);
             chart.draw_series(
                 s.intervals
                     .iter()
                     .filter(|&&(x, lo, hi)| shown(&(x, lo)) && shown(&(x, hi)))
-                    .flat_map(|&(x, lo, hi)| {
-                        [
-                            vec![(x, lo), (x, hi)],
-                            vec![(x - cap, lo), (x + cap, lo)],
-                            vec![(x - cap, hi), (x + cap, hi)],
-                        ]
-                    })
-                    .map(|path| PathElement::new(path, colour.stroke_width(2))),
+                    .map(|&(x, lo, hi)| PathElement::new(vec![(x, lo), (x, hi)], line)),
+            )?;
+            chart.draw_series(
+                s.intervals
+                    .iter()
+                    .filter(|&&(x, lo, hi)| shown(&(x, lo)) && shown(&(x, hi)))
+                    .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)])
+                    .map(|end| EmptyElement::at(end) + PathElement::new([(-5, 0), (5, 0)], line)),
             )?;
             // Filled markers: circles, squares once the palette repeats, then triangles.
             let points = s.points.iter().copied().filter(shown);

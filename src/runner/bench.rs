@@ -163,7 +163,7 @@ pub fn run_bench(
         &series,
         Axes {
             diagonal: true,
-            log_y: false,
+            ..Axes::default()
         },
     )?;
     let svg_path = plot_path.with_extension("svg");

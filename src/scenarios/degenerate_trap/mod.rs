@@ -16,7 +16,7 @@ use crate::choice::Choice;
 use crate::landscape::{DegenerateLoss, DegenerateTerrain};
 use crate::mc::{Accumulator, CellKey, CellWork, Stop, StreamRng};
 use crate::optim::{MethodName, MethodSettings, Optimizer, OptimizerConfig, first_passage};
-use crate::report::{DataTable, Datum, Finding, Report, Verdict, short};
+use crate::report::{DataTable, Datum, Finding, Plot, Report, Verdict, short};
 use crate::stats::{MeanVar, StatsError};
 
 /// Which terrain, with its start and its target.
@@ -47,12 +47,21 @@ pub struct TrapRuns {
     pub times: EscapeTimes,
     /// Distance to the degenerate critical point at the end of the runs that did not arrive.
     pub final_distance: MeanVar,
+    /// (step, distance to the target) along the cell's first run, at steps 0–10 and then
+    /// every 10 %, ending with its last step: the figure's trajectory. Each chunk records its
+    /// first run and merging keeps the earlier chunk's, so the cell keeps chunk 0's whatever
+    /// the threads or shards.
+    #[serde(default)]
+    pub trace: Vec<(u64, f64)>,
 }
 
 impl Accumulator for TrapRuns {
     fn merge(&mut self, later: Self) {
         self.times.merge(later.times);
         self.final_distance.merge(&later.final_distance);
+        if self.trace.is_empty() {
+            self.trace = later.trace;
+        }
     }
 
     fn replicates(&self) -> u64 {
@@ -173,10 +182,27 @@ impl Experiment for DegenerateTrap {
             Terrain::Cubic => x[0] <= -1.0,
             Terrain::Quartic => x[0].abs() <= epsilon,
         };
+        let distance = move |x: f64| match terrain {
+            Terrain::HalfTrap => (TRAP + 1.0 - x).max(0.0),
+            Terrain::Cubic => (x + 1.0).max(0.0),
+            Terrain::Quartic => (x.abs() - epsilon).max(0.0),
+        };
         let mut runs = TrapRuns::default();
-        for _ in 0..replicates {
+        for replicate in 0..replicates {
             optimizer.reset();
             let mut x = [start];
+            // The first run of the chunk also records its trajectory (`reached` sees every
+            // iterate, from step 0).
+            let trace = std::cell::RefCell::new(Vec::new());
+            let (step, next) = (std::cell::Cell::new(0u64), std::cell::Cell::new(0u64));
+            let watched = |x: &[f64]| {
+                let t = step.replace(step.get() + 1);
+                if replicate == 0 && t >= next.get() {
+                    trace.borrow_mut().push((t, distance(x[0])));
+                    next.set((t + 1).max((t as f64 * 1.1).ceil() as u64));
+                }
+                reached(x)
+            };
             let passage = first_passage(
                 &mut optimizer,
                 &objective,
@@ -184,8 +210,16 @@ impl Experiment for DegenerateTrap {
                 self.budget,
                 rng,
                 stop,
-                reached,
+                watched,
             );
+            if replicate == 0 {
+                let mut trace = trace.into_inner();
+                let last = step.get().saturating_sub(1);
+                if trace.last().is_some_and(|&(t, _)| t < last) {
+                    trace.push((last, distance(x[0])));
+                }
+                runs.trace = trace;
+            }
             if matches!(passage, crate::optim::Passage::Censored) {
                 runs.final_distance.push((x[0] - critical).abs());
             }
@@ -236,15 +270,65 @@ impl Experiment for DegenerateTrap {
             ]);
             table.push(row);
         }
+        let (traces, plots) = self.trajectories(cells);
         Ok(Report {
-            tables: vec![table],
+            tables: vec![table, traces],
             findings: self.findings(cells),
-            plots: Vec::new(),
+            plots,
         })
     }
 }
 
 impl DegenerateTrap {
+    /// The `degenerate-trap-traces` table (terrain, method, noise, step, distance to the
+    /// target along each cell's first run) and one figure per terrain of those distances
+    /// against the steps, both on log axes: GD's line levels off at the trap's distance (or
+    /// falls only algebraically), the others drop to the target.
+    fn trajectories(&self, cells: &[TrapRuns]) -> (DataTable, Vec<Plot>) {
+        let mut table = DataTable::new(
+            "traces",
+            &["terrain", "method", "noise", "step", "distance_to_target"],
+        );
+        let mut plots: Vec<Plot> = Vec::new();
+        for ((terrain, method, sigma), runs) in self.cells.iter().zip(cells) {
+            let name = terrain.name().to_string();
+            if !plots.iter().any(|p| p.name == name) {
+                let mut plot = Plot::new(
+                    &name,
+                    &format!(
+                        "{}: distance to the target along the first run",
+                        terrain.name()
+                    ),
+                    "steps (log scale)",
+                    "distance to the target (log scale; 0 = arrived)",
+                );
+                plot.log_x = true;
+                plot.log_y = true;
+                plots.push(plot);
+            }
+            let label = if *method == MethodName::NoisyGd {
+                format!("noisy-gd sigma={sigma}")
+            } else {
+                method.name().to_string()
+            };
+            let plot = plots
+                .iter_mut()
+                .find(|p| p.name == name)
+                .expect("pushed above");
+            for &(step, distance) in &runs.trace {
+                table.push(vec![
+                    terrain.name().into(),
+                    method.name().into(),
+                    (*method == MethodName::NoisyGd).then_some(*sigma).into(),
+                    step.into(),
+                    distance.into(),
+                ]);
+                plot.add(label.clone(), (step as f64, distance));
+            }
+        }
+        (table, plots)
+    }
+
     /// GD's closed forms: never (half trap, cubic), or `(ε⁻² − 1)/(2η)` steps (quartic).
     fn theory(&self, terrain: Terrain, method: MethodName) -> (Option<f64>, &'static str) {
         match (terrain, method) {

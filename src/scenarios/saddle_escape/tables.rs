@@ -198,6 +198,7 @@ impl SaddleEscape {
             y_label: "log10 mean steps".into(),
             lines: true,
             intervals: Vec::new(),
+            log_x: false,
             log_y: false,
             references: Vec::new(),
             series: vec![
