@@ -248,7 +248,11 @@ impl Landscapes {
                 _ => None,
             },
         };
-        let budget = study.budget;
+        let arm_runner = ArmRunner {
+            config,
+            budget: study.budget,
+            stop,
+        };
         match study.landscape {
             Landscape::DeepLinear => {
                 let (width, depth, s, examples) = self.deep;
@@ -262,7 +266,7 @@ impl Landscapes {
                 net.initialise(init, u0, &mut theta, rng);
                 let target = s / 2.0;
                 let watch = Watch::none();
-                run_arm(&net, config, &mut theta, budget, rng, stop, &watch, |x| {
+                arm_runner.run(&net, &mut theta, rng, &watch, |x| {
                     net.mode_strength(x) >= target
                 })
             }
@@ -303,16 +307,7 @@ impl Landscapes {
                         objective.value(x) <= loss_target
                     }
                 };
-                let mut run = run_arm(
-                    &objective,
-                    config,
-                    &mut theta,
-                    budget,
-                    rng,
-                    stop,
-                    &Watch::none(),
-                    reached,
-                );
+                let mut run = arm_runner.run(&objective, &mut theta, rng, &Watch::none(), reached);
                 if study.remedy == Remedy::BatchNorm
                     && arm.learning_rate == self.curvature_rate
                     && !run.failed()
@@ -335,16 +330,9 @@ impl Landscapes {
                     jump_factor: Some(self.jump_factor),
                 };
                 let target = self.cliff_target;
-                let mut run = run_arm(
-                    &objective,
-                    config,
-                    &mut theta,
-                    budget,
-                    rng,
-                    stop,
-                    &watch,
-                    |x| self.cliff.value(x) <= target,
-                );
+                let mut run = arm_runner.run(&objective, &mut theta, rng, &watch, |x| {
+                    self.cliff.value(x) <= target
+                });
                 if run.failed() && theta.iter().all(|t| t.is_finite()) {
                     run.unstable = arm.learning_rate * self.cliff.curvature(&theta) > 2.0;
                 }
@@ -354,16 +342,7 @@ impl Landscapes {
                 let shelf = self.shelf;
                 let mut x = vec![0.0; shelf.dimension];
                 x[0] = 0.05 * shelf.width;
-                run_arm(
-                    &shelf,
-                    config,
-                    &mut x,
-                    budget,
-                    rng,
-                    stop,
-                    &Watch::none(),
-                    |x| x[0] >= shelf.width,
-                )
+                arm_runner.run(&shelf, &mut x, rng, &Watch::none(), |x| x[0] >= shelf.width)
             }
             Landscape::HalfTrap => {
                 let terrain = DegenerateTerrain {
@@ -374,16 +353,9 @@ impl Landscapes {
                     dimension: 1,
                 };
                 let mut x = vec![TRAP - 1.0];
-                run_arm(
-                    &terrain,
-                    config,
-                    &mut x,
-                    budget,
-                    rng,
-                    stop,
-                    &Watch::none(),
-                    |x| x[0] >= TRAP + 1.0,
-                )
+                arm_runner.run(&terrain, &mut x, rng, &Watch::none(), |x| {
+                    x[0] >= TRAP + 1.0
+                })
             }
             Landscape::Committee => {
                 let (inputs, units) = self.committee;
@@ -394,16 +366,9 @@ impl Landscapes {
                 let machine = SoftCommittee::new(inputs, units, units, q0, rng);
                 let (loss, mut x) = machine.population_loss();
                 let level = self.committee_level;
-                run_arm(
-                    &loss,
-                    config,
-                    &mut x,
-                    budget,
-                    rng,
-                    stop,
-                    &Watch::none(),
-                    |x| loss.value(x) <= level,
-                )
+                arm_runner.run(&loss, &mut x, rng, &Watch::none(), |x| {
+                    loss.value(x) <= level
+                })
             }
         }
     }
@@ -464,63 +429,70 @@ impl<F: Objective> Objective for ValueClipped<F> {
     }
 }
 
-/// Runs one arm from `x` until `reached`, the budget, a divergence or a stop; `x` ends at the
-/// last finite iterate (a diverged step is undone, so the curvature there can be read).
-#[allow(clippy::too_many_arguments)]
-fn run_arm<F: Objective>(
-    objective: &F,
+/// How every arm of a replicate runs: its optimizer settings, step budget and stop signal.
+struct ArmRunner<'a> {
     config: OptimizerConfig,
-    x: &mut [f64],
     budget: u64,
-    rng: &mut StreamRng,
-    stop: Stop,
-    watch: &Watch,
-    reached: impl Fn(&[f64]) -> bool,
-) -> ArmRun {
-    let mut run = ArmRun {
-        steps: None,
-        failure: Some(Failure::Censored),
-        jumps: 0,
-        unstable: false,
-        curvature: None,
-    };
-    if reached(x) {
-        return ArmRun {
-            steps: Some(0),
-            failure: None,
-            ..run
+    stop: Stop<'a>,
+}
+
+impl ArmRunner<'_> {
+    /// Runs one arm from `x` until `reached`, the budget, a divergence or a stop; `x` ends at the
+    /// last finite iterate (a diverged step is undone, so the curvature there can be read).
+    fn run<F: Objective>(
+        &self,
+        objective: &F,
+        x: &mut [f64],
+        rng: &mut StreamRng,
+        watch: &Watch,
+        reached: impl Fn(&[f64]) -> bool,
+    ) -> ArmRun {
+        let (config, budget, stop) = (self.config, self.budget, self.stop);
+        let mut run = ArmRun {
+            steps: None,
+            failure: Some(Failure::Censored),
+            jumps: 0,
+            unstable: false,
+            curvature: None,
         };
-    }
-    let mut optimizer = Optimizer::new(config, x.len(), objective.examples());
-    let mut previous_loss = watch.jump_factor.map(|_| objective.value(x));
-    let mut last = x.to_vec();
-    for t in 1..=budget {
-        if t % STEPS_PER_STOP_CHECK == 1 && stop.requested() {
-            break;
-        }
-        last.copy_from_slice(x);
-        match optimizer.step(objective, x, rng) {
-            StepStatus::NonFinite => {
-                x.copy_from_slice(&last);
-                run.failure = Some(Failure::Diverged);
-                return run;
-            }
-            StepStatus::Subnormal => {
-                run.failure = Some(Failure::Underflow);
-                return run;
-            }
-            StepStatus::Normal => {}
-        }
-        if let (Some(factor), Some(before)) = (watch.jump_factor, previous_loss) {
-            let now = objective.value(x);
-            run.jumps += u32::from(now > factor * before);
-            previous_loss = Some(now);
-        }
         if reached(x) {
-            run.steps = Some(t);
-            run.failure = None;
-            return run;
+            return ArmRun {
+                steps: Some(0),
+                failure: None,
+                ..run
+            };
         }
+        let mut optimizer = Optimizer::new(config, x.len(), objective.examples());
+        let mut previous_loss = watch.jump_factor.map(|_| objective.value(x));
+        let mut last = x.to_vec();
+        for t in 1..=budget {
+            if t % STEPS_PER_STOP_CHECK == 1 && stop.requested() {
+                break;
+            }
+            last.copy_from_slice(x);
+            match optimizer.step(objective, x, rng) {
+                StepStatus::NonFinite => {
+                    x.copy_from_slice(&last);
+                    run.failure = Some(Failure::Diverged);
+                    return run;
+                }
+                StepStatus::Subnormal => {
+                    run.failure = Some(Failure::Underflow);
+                    return run;
+                }
+                StepStatus::Normal => {}
+            }
+            if let (Some(factor), Some(before)) = (watch.jump_factor, previous_loss) {
+                let now = objective.value(x);
+                run.jumps += u32::from(now > factor * before);
+                previous_loss = Some(now);
+            }
+            if reached(x) {
+                run.steps = Some(t);
+                run.failure = None;
+                return run;
+            }
+        }
+        run
     }
-    run
 }
