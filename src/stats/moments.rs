@@ -89,6 +89,23 @@ impl MeanVar {
     pub fn standard_error(&self) -> f64 {
         (self.sample_variance() / self.count as f64).sqrt()
     }
+
+    /// The band `mean ± widths·SE` as `(low, high)`, e.g. the error bar of a figure (NaN ends
+    /// with fewer than two observations, which a plot leaves out).
+    ///
+    /// ```
+    /// use stuck::stats::MeanVar;
+    /// let mut acc = MeanVar::default();
+    /// for x in [1.0, 2.0, 3.0, 4.0] {
+    ///     acc.push(x);
+    /// }
+    /// let se = acc.standard_error();
+    /// assert_eq!(acc.band(2.0), (2.5 - 2.0 * se, 2.5 + 2.0 * se));
+    /// ```
+    pub fn band(&self, widths: f64) -> (f64, f64) {
+        let half = widths * self.standard_error();
+        (self.mean - half, self.mean + half)
+    }
 }
 
 #[cfg(test)]

@@ -392,22 +392,23 @@ impl ConvergenceAudit {
     }
 
     /// Gradient norm by layer through training for the first run of the first cell, on a
-    /// log scale, with the learning-rate drops as vertical lines.
+    /// logarithmic axis, with the learning-rate drops as dashed vertical lines.
     fn gradient_plot(&self, cells: &[CellRuns]) -> Plot {
         let mut plot = Plot::new(
             "gradient",
             "Gradient norm through training (first run of the first cell)",
             "epoch",
-            "log10 gradient norm",
+            "gradient norm",
         );
+        plot.log_y = true;
         let Some(run) = cells.first().and_then(|c| c.runs.first()) else {
             return plot;
         };
         let layers = run.layer_sizes.len();
         let mut range = (f64::INFINITY, f64::NEG_INFINITY);
         for point in &run.history {
-            let y = point.gradient_norm.log10();
-            if y.is_finite() {
+            let y = point.gradient_norm;
+            if y.is_finite() && y > 0.0 {
                 range = (range.0.min(y), range.1.max(y));
             }
             plot.add("whole network", (point.epoch as f64, y));
@@ -417,8 +418,8 @@ impl ConvergenceAudit {
                 } else {
                     format!("hidden layer {}", l + 1)
                 };
-                let y = norm.log10();
-                if y.is_finite() {
+                let y = *norm;
+                if y.is_finite() && y > 0.0 {
                     range = (range.0.min(y), range.1.max(y));
                 }
                 plot.add(name, (point.epoch as f64, y));
@@ -430,21 +431,24 @@ impl ConvergenceAudit {
             } else {
                 format!("plateau {}: end", k + 1)
             };
-            plot.add(label.clone(), (p.epoch as f64, range.0));
-            plot.add(label, (p.epoch as f64, range.1));
+            plot.add_reference(label.clone(), (p.epoch as f64, range.0));
+            plot.add_reference(label, (p.epoch as f64, range.1));
         }
         plot
     }
 
     /// The end-point Hessian spectrum pooled over every run of every cell: fraction of
-    /// eigenvalues per bin of `log10|λ|`, positive and negative side.
+    /// eigenvalues per quarter-decade bin of |λ|, positive and negative side, both axes
+    /// logarithmic. No error bars: the eigenvalues of one Hessian are not independent draws.
     fn spectrum_plot(&self, cells: &[CellRuns]) -> Plot {
         let mut plot = Plot::new(
             "spectrum",
             "Hessian spectrum at the end points (all runs)",
-            "log10 |eigenvalue|",
-            "log10 fraction of eigenvalues per quarter decade",
+            "|eigenvalue|",
+            "fraction of eigenvalues per quarter decade",
         );
+        plot.log_x = true;
+        plot.log_y = true;
         let mut pooled = SpectrumHistogram::default();
         for runs in cells {
             pooled.merge(&pooled_spectrum(runs));
@@ -458,7 +462,7 @@ impl ConvergenceAudit {
                 if n > 0 {
                     plot.add(
                         format!("{sign} eigenvalues"),
-                        (SpectrumHistogram::centre(bin), (n as f64 / total).log10()),
+                        (10f64.powf(SpectrumHistogram::centre(bin)), n as f64 / total),
                     );
                 }
             }
@@ -493,20 +497,22 @@ impl ConvergenceAudit {
         plot
     }
 
-    /// Mean loss along the straight line from the initial to the final weights, per cell.
+    /// Mean loss (± 2 SE over runs) along the straight line from the initial to the final
+    /// weights, per cell.
     fn line_plot(&self, cells: &[CellRuns]) -> Plot {
         let mut plot = Plot::new(
             "line",
             "Loss along the straight line from initial to final weights (Goodfellow et al. 2015)",
             "alpha",
-            "mean training loss",
+            "mean training loss (± 2 SE)",
         );
         for (case, runs) in self.cells.iter().zip(cells) {
             for (i, m) in line_moments(runs, self.line_points).iter().enumerate() {
                 if m.count() > 0 {
-                    plot.add(
+                    plot.add_with_interval(
                         case.label(),
                         (i as f64 / (self.line_points - 1) as f64, m.mean()),
+                        m.band(2.0),
                     );
                 }
             }

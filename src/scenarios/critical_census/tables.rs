@@ -34,7 +34,7 @@ impl CriticalCensus {
                 self.histogram_table(&censuses),
             ],
             findings,
-            plots: vec![self.index_plot(&censuses), self.histogram_plot(&censuses)],
+            plots: vec![self.index_plot(&censuses), self.histogram_plot(&censuses)?],
         })
     }
 
@@ -310,7 +310,8 @@ impl CriticalCensus {
     }
 
     /// Index fraction against loss of the distinct critical points, with the fitted
-    /// Pennington–Bahri curve.
+    /// Pennington–Bahri curve dashed. No error bars: each point is one critical point, whose
+    /// loss and index are exact to rounding.
     fn index_plot(&self, censuses: &[NetworkCensus]) -> Plot {
         let mut plot = Plot::scatter(
             "index-vs-loss",
@@ -335,25 +336,25 @@ impl CriticalCensus {
         plot
     }
 
-    /// The index histogram of the first network against Binomial(P, ½), in log10.
-    fn histogram_plot(&self, censuses: &[NetworkCensus]) -> Plot {
+    /// The index histogram of the first network, each fraction with its Wilson 95 % interval,
+    /// against Binomial(P, ½) dashed, on a logarithmic axis (Binomial terms below the smallest
+    /// `f64`, P > 1000, are left out).
+    fn histogram_plot(&self, censuses: &[NetworkCensus]) -> Result<Plot, StatsError> {
         let mut plot = Plot::scatter(
             "index-histogram",
             "Index of the distinct critical points against the coin model Binomial(P, 1/2)",
             "index (tau = 1e-3 lambda_max)",
-            "log10 fraction",
+            "fraction of distinct critical points (Wilson 95 %)",
         );
+        plot.log_y = true;
         let Some(census) = censuses.first() else {
-            return plot;
+            return Ok(plot);
         };
         let total = census.points.len().max(1) as f64;
         let p = census.parameters as u64;
         let step = (p / 200).max(1);
         for k in (0..=p).step_by(step as usize) {
-            plot.add(
-                "Binomial(P, 1/2)",
-                (k as f64, ln_binomial_half(p, k) / std::f64::consts::LN_10),
-            );
+            plot.add_reference("Binomial(P, 1/2)", (k as f64, ln_binomial_half(p, k).exp()));
         }
         let largest = census.points.iter().map(|x| x.index[INDEX_COLUMN]).max();
         for k in 0..=largest.unwrap_or(0) {
@@ -363,12 +364,14 @@ impl CriticalCensus {
                 .filter(|x| x.index[INDEX_COLUMN] == k)
                 .count();
             if count > 0 {
-                plot.add(
+                let found = Proportion::new(count as u64, census.points.len() as u64);
+                plot.add_with_interval(
                     format!("{} (found)", census.label),
-                    (k as f64, (count as f64 / total).log10()),
+                    (k as f64, count as f64 / total),
+                    found.wilson(0.95)?,
                 );
             }
         }
-        plot
+        Ok(plot)
     }
 }

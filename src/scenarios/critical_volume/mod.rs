@@ -372,7 +372,7 @@ impl Experiment for CriticalVolume {
                 trajectory_table,
             ],
             findings,
-            plots: vec![tables::volume_plot(self, &rows, cells)],
+            plots: vec![tables::volume_plot(self, &rows, cells, self.confidence)?],
         })
     }
 }

@@ -225,15 +225,21 @@ pub fn trajectory_table(
     Ok((table, findings))
 }
 
-/// log₁₀ P against n for every landscape and p (splitting and direct cells at the
-/// scenario's sweeps), with the essay's line n log₁₀ p and, at each network's n, log₁₀ of the
-/// fraction of optimizer iterates inside the same box (where any was).
-pub fn volume_plot(exp: &CriticalVolume, rows: &[Row], cells: &[VolumeRuns]) -> Plot {
+/// log₁₀ P (± 2 SE) against n for every landscape and p (splitting and direct cells at the
+/// scenario's sweeps), with the essay's line n log₁₀ p dashed and, at each network's n, log₁₀ of the fraction of optimizer iterates inside the same box (where any
+/// was) with its Clopper–Pearson interval at `confidence`. The y axis is log₁₀ P itself, not
+/// a log axis: P reaches 10⁻²³⁰⁰, far below the smallest `f64`.
+pub fn volume_plot(
+    exp: &CriticalVolume,
+    rows: &[Row],
+    cells: &[VolumeRuns],
+    confidence: f64,
+) -> Result<Plot, StatsError> {
     let mut plot = Plot::new(
         "log10-p",
         "Near-critical volume: log10 P(|g_i| < tau_i for all i) against n",
         "n (partial derivatives)",
-        "log10 P",
+        "log10 P (± 2 SE)",
     );
     for r in rows {
         let own = if r.network {
@@ -242,9 +248,11 @@ pub fn volume_plot(exp: &CriticalVolume, rows: &[Row], cells: &[VolumeRuns]) -> 
             exp.synthetic.sweeps
         };
         if r.ln_p.is_finite() && (r.sweeps == own || r.sweeps == 0.0) {
-            plot.add(
+            let (low, high) = (r.ln_p - 2.0 * r.se, r.ln_p + 2.0 * r.se);
+            plot.add_with_interval(
                 format!("{} p={}", r.landscape, r.p),
                 (r.n as f64, r.ln_p / LN_10),
+                (low / LN_10, high / LN_10),
             );
         }
     }
@@ -256,7 +264,8 @@ pub fn volume_plot(exp: &CriticalVolume, rows: &[Row], cells: &[VolumeRuns]) -> 
             .iter()
             .find(|r| matches!(exp.cells[r.cell], Cell::Network { id: i } if i == *id));
         if let (Some(network), true) = (network, t.inside > 0) {
-            plot.add(
+            let (low, high) = Proportion::new(t.inside, t.checks).clopper_pearson(confidence)?;
+            plot.add_with_interval(
                 format!(
                     "{} iterates, {} p={}",
                     optimizer.name(),
@@ -267,6 +276,7 @@ pub fn volume_plot(exp: &CriticalVolume, rows: &[Row], cells: &[VolumeRuns]) -> 
                     network.n as f64,
                     (t.inside as f64 / t.checks as f64).log10(),
                 ),
+                (low.log10(), high.log10()),
             );
         }
     }
@@ -276,5 +286,5 @@ pub fn volume_plot(exp: &CriticalVolume, rows: &[Row], cells: &[VolumeRuns]) -> 
     for (p, n) in essay {
         plot.add_reference(format!("essay p^n, p={p}"), (n, n * p.log10()));
     }
-    plot
+    Ok(plot)
 }

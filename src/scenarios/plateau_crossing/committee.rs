@@ -255,11 +255,11 @@ impl CommitteePart {
             if t.steps.count() > 0 {
                 let n = c.inputs as f64;
                 let scale = c.learning_rate / n;
-                let (mean, se) = (scale * t.steps.mean(), scale * t.steps.standard_error());
+                let (low, high) = t.steps.band(2.0);
                 plot.add_with_interval(
                     format!("K={} eta={}", c.units, c.learning_rate),
-                    (n.ln(), mean),
-                    (mean - 2.0 * se, mean + 2.0 * se),
+                    (n.ln(), scale * t.steps.mean()),
+                    (scale * low, scale * high),
                 );
             }
         }

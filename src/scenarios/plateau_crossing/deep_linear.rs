@@ -424,7 +424,6 @@ impl DeepLinearPart {
                 && t.steps.count() > 0
             {
                 let x = -c.scale.log10();
-                let (mean, se) = (t.steps.mean(), t.steps.standard_error());
                 let theory = format!("Saxe et al. D={}", c.depth);
                 let drawn = plot
                     .series
@@ -435,8 +434,8 @@ impl DeepLinearPart {
                 }
                 plot.add_with_interval(
                     format!("D={} {}", c.depth, c.init.name()),
-                    (x, mean),
-                    (mean - 2.0 * se, mean + 2.0 * se),
+                    (x, t.steps.mean()),
+                    t.steps.band(2.0),
                 );
             }
         }

@@ -408,12 +408,11 @@ impl ShelfPart {
                 } else {
                     c.method.to_string()
                 };
-                let (mean, se) = (t.steps.mean(), t.steps.standard_error());
                 let x = c.slope.log10();
                 if let Some(theory) = self.theory(c) {
                     plot.add_reference(format!("theory {label}"), (x, theory));
                 }
-                plot.add_with_interval(label, (x, mean), (mean - 2.0 * se, mean + 2.0 * se));
+                plot.add_with_interval(label, (x, t.steps.mean()), t.steps.band(2.0));
             }
         }
         plot

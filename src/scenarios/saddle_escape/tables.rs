@@ -167,46 +167,40 @@ impl SaddleEscape {
         }
     }
 
-    /// log10 of the mean steps to cross a chain of d saddles, GD against perturbed GD.
+    /// Mean steps (± 2 standard errors) to cross a chain of d saddles, GD against perturbed
+    /// GD, on a logarithmic axis, with GD's exact crossing time (computed in log space) dashed.
     fn chain_plot(&self, cells: &[EscapeTimes]) -> crate::report::Plot {
-        let mut gd = Vec::new();
-        let mut pgd = Vec::new();
-        let mut exact = Vec::new();
+        let mut plot = crate::report::Plot::new(
+            "chain",
+            "Crossing a chain of saddles",
+            "saddles d",
+            "mean steps (± 2 SE)",
+        );
+        plot.log_y = true;
         for (case, times) in self.cells.iter().zip(cells) {
             if let Case::Chain {
                 perturbed,
                 dimension,
             } = case
             {
-                let point = (*dimension as f64, times.steps.mean().log10());
-                if *perturbed {
-                    pgd.push(point);
-                } else {
-                    if times.steps.count() > 0 {
-                        gd.push(point);
-                    }
+                let d = *dimension as f64;
+                if !*perturbed {
                     if let (Some(t), _, _) = self.theory(case) {
-                        exact.push((*dimension as f64, t.log10()));
+                        plot.add_reference("GD exact (log space)", (d, t));
                     }
                 }
+                if times.steps.count() == 0 {
+                    continue;
+                }
+                let label = if *perturbed {
+                    "perturbed GD"
+                } else {
+                    "GD (f64, until underflow)"
+                };
+                plot.add_with_interval(label, (d, times.steps.mean()), times.steps.band(2.0));
             }
         }
-        crate::report::Plot {
-            name: "chain".into(),
-            title: "Crossing a chain of saddles".into(),
-            x_label: "saddles d".into(),
-            y_label: "log10 mean steps".into(),
-            lines: true,
-            intervals: Vec::new(),
-            log_x: false,
-            log_y: false,
-            references: Vec::new(),
-            series: vec![
-                ("GD (f64, until underflow)".into(), gd),
-                ("GD exact (log space)".into(), exact),
-                ("perturbed GD".into(), pgd),
-            ],
-        }
+        plot
     }
 
     /// Whether a cell's runs are decided by an argument rather than simulated: the network at

@@ -207,10 +207,7 @@ impl WellEscape {
             "mean steps (log scale)",
         );
         plot.log_y = true;
-        let with_bar = |times: &EscapeTimes| {
-            let (mean, se) = (times.steps.mean(), times.steps.standard_error());
-            (mean, (mean - 2.0 * se, mean + 2.0 * se))
-        };
+        let with_bar = |times: &EscapeTimes| (times.steps.mean(), times.steps.band(2.0));
         for (case, times) in self.cells.iter().zip(cells) {
             match *case {
                 Case::Well {
