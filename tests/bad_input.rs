@@ -400,12 +400,15 @@ fn rerun_rejects_what_is_not_a_manifest() {
 }
 
 /// `stuck params` prints, for every scenario and profile, TOML with exactly the profile's
-/// keys and values, each after a comment line with its rule; the rule is the one validation
-/// applies (a value outside the printed interval is refused with that interval); an unknown
+/// keys and values, each after a comment line with its meaning and one with its rule; the rule
+/// is the one validation applies (a value outside the printed interval is refused with that
+/// interval); every meaning in a spec belongs to a parameter some profile reads; an unknown
 /// scenario gets one error line.
 #[test]
-fn params_lists_every_parameter_with_its_rule() {
+fn params_lists_every_parameter_with_its_meaning_and_rule() {
     for name in stuck::scenarios::SCENARIO_NAMES {
+        let spec = stuck::runner::find_spec(name).unwrap();
+        let mut listed = std::collections::BTreeSet::new();
         for profile in ["quick", "paper"] {
             let output = stuck()
                 .args(["params", name, "--profile", profile])
@@ -414,21 +417,30 @@ fn params_lists_every_parameter_with_its_rule() {
             assert!(output.status.success(), "{name} {profile}: {output:?}");
             let text = String::from_utf8(output.stdout).unwrap();
             let printed: toml::Table = toml::from_str(&text).unwrap();
-            let expected = stuck::runner::find_spec(name)
-                .unwrap()
-                .profile(profile)
-                .unwrap();
+            let expected = spec.profile(profile).unwrap();
             assert_eq!(printed, expected, "{name} {profile}");
             let lines: Vec<&str> = text.lines().collect();
             for (i, line) in lines.iter().enumerate() {
                 if !line.is_empty() && !line.starts_with('#') {
+                    let key = line.split(" = ").next().unwrap();
                     assert!(
-                        i > 0 && lines[i - 1].starts_with("# "),
+                        i > 1 && lines[i - 1].starts_with("# "),
                         "{name}: no rule above `{line}`"
                     );
+                    assert_eq!(
+                        lines[i - 2],
+                        format!("# {}", spec.meanings[key]),
+                        "{name}: no meaning above `{line}`"
+                    );
+                    listed.insert(key.to_string());
                 }
             }
         }
+        let meant: std::collections::BTreeSet<String> = spec.meanings.keys().cloned().collect();
+        assert_eq!(
+            meant, listed,
+            "{name}: meanings of parameters no profile reads"
+        );
     }
     let text = String::from_utf8(
         stuck()
@@ -438,7 +450,9 @@ fn params_lists_every_parameter_with_its_rule() {
             .stdout,
     )
     .unwrap();
-    assert!(text.contains("# a finite number in (0, 1)\nlearning_rate = 0.1"));
+    assert!(text.contains(
+        "# step size eta of every method\n# a finite number in (0, 1)\nlearning_rate = 0.1"
+    ));
     let refused = stuck()
         .args(["degenerate-trap", "--set", "learning_rate=1", "--out"])
         .arg(tempfile::tempdir().unwrap().path())

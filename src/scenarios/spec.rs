@@ -1,5 +1,7 @@
 //! The scenario description files `scenarios/<name>.toml`, embedded in the binary.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use toml::Table;
 
@@ -23,6 +25,9 @@ pub struct ScenarioSpec {
     /// The parameter of the `bench` profile that `stuck bench` multiplies by the thread count
     /// for weak scaling.
     pub bench_scaling: String,
+    /// What each parameter means, with its unit (`[meanings]`): printed by `stuck params`
+    /// above the parameter's rule; a test checks that every parameter a profile reads has one.
+    pub meanings: BTreeMap<String, String>,
     /// Parameter tables by profile name (`quick`, `paper`, `bench`); a profile with
     /// `extends = "<profile>"` is that profile with its own values laid over it.
     pub profiles: Table,

@@ -184,10 +184,8 @@ impl SaddleEscape {
             } = case
             {
                 let d = *dimension as f64;
-                if !*perturbed {
-                    if let (Some(t), _, _) = self.theory(case) {
-                        plot.add_reference("GD exact (log space)", (d, t));
-                    }
+                if let (false, (Some(t), _, _)) = (*perturbed, self.theory(case)) {
+                    plot.add_reference("GD exact (log space)", (d, t));
                 }
                 if times.steps.count() == 0 {
                     continue;
