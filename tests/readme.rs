@@ -1,6 +1,7 @@
 //! The README's quoted quick-profile numbers are checked against the outputs they quote: the
 //! degenerate-trap section against the golden quick CSV (which `cell_keys.rs` checks byte for
-//! byte against a fresh quick run), and the set-up section's list of files against a quick run's
+//! byte against a fresh quick run), the remedies section's paper-profile numbers against
+//! `results/remedies.csv`, and the set-up section's list of files against a quick run's
 //! manifest.
 
 mod common;
@@ -114,6 +115,61 @@ fn the_set_up_section_names_what_the_first_command_writes() {
         assert!(
             text.contains(&format!("out/{file}")) || text.contains(&format!("`{file}`")),
             "the set-up section does not name {file}"
+        );
+    }
+}
+
+/// The paper-profile paragraph of the remedies section quotes `results/remedies.csv`: every
+/// ratio with its interval (two decimals) and the end curvature of batch normalisation.
+#[test]
+fn remedies_paper_numbers_in_the_readme_are_the_results() {
+    let section = readme_section("### remedies");
+    let start = section
+        .find("Paper profile (`results/remedies*`")
+        .expect("paper paragraph");
+    let text = &section[start..];
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/remedies.csv");
+    let mut reader = csv::Reader::from_path(results).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let row = |with: &str, without: &str| {
+        rows.iter()
+            .find(|r| &r[column("with")] == with && &r[column("without")] == without)
+            .unwrap_or_else(|| panic!("no comparison {with} against {without}"))
+    };
+    let number = |r: &csv::StringRecord, name: &str| r[column(name)].parse::<f64>().unwrap();
+    let ratio = |with: &str, without: &str| {
+        let r = row(with, without);
+        format!(
+            "{:.2} [{:.2}, {:.2}]",
+            number(r, "steps_ratio"),
+            number(r, "steps_ratio_low"),
+            number(r, "steps_ratio_high")
+        )
+    };
+    let mut quoted = vec![
+        ratio("gd eta=0.05 orthogonal u0=1", "gd eta=0.05 gaussian u0=1"),
+        ratio("gd eta=0.5 gain=1", "gd eta=0.5 gain=0.01"),
+        ratio("gd eta=1 q0=1", "gd eta=1 q0=0.01"),
+        ratio("rmsprop eta=0.01 q0=0.01", "gd eta=1 q0=0.01"),
+        ratio("adam eta=0.01 q0=0.01", "gd eta=1 q0=0.01"),
+    ];
+    for gain in ["0.01", "1"] {
+        let r = row(
+            &format!("gd eta=1 gain={gain} batch-norm"),
+            &format!("gd eta=1 gain={gain}"),
+        );
+        quoted.push(format!(
+            "{:.2} against {:.2} from gain {gain}",
+            number(r, "end_lambda_max_with"),
+            number(r, "end_lambda_max_without")
+        ));
+    }
+    for q in quoted {
+        assert!(
+            text.contains(&q),
+            "README's remedies paper paragraph does not say `{q}`"
         );
     }
 }
