@@ -1,8 +1,7 @@
-//! The README's quoted quick-profile numbers are checked against the outputs they quote: the
-//! degenerate-trap section against the golden quick CSV (which `cell_keys.rs` checks byte for
-//! byte against a fresh quick run), the remedies section's paper-profile numbers against
-//! `results/remedies.csv`, and the set-up section's list of files against a quick run's
-//! manifest.
+//! The README's quoted numbers are checked against the outputs they quote: the degenerate-trap
+//! section against the golden quick CSV (which `cell_keys.rs` checks byte for byte against a
+//! fresh quick run), the remedies and critical-census paper paragraphs against their CSVs in
+//! `results/`, and the set-up section's list of files against a quick run's manifest.
 
 mod common;
 
@@ -170,6 +169,75 @@ fn remedies_paper_numbers_in_the_readme_are_the_results() {
         assert!(
             text.contains(&q),
             "README's remedies paper paragraph does not say `{q}`"
+        );
+    }
+}
+
+/// The critical-census paper paragraph quotes `results/critical-census-summary.csv`: the
+/// digits networks' minima found, the iris shares of minima with their intervals, the rank
+/// correlations and the Pennington–Bahri exponents.
+#[test]
+fn critical_census_paper_numbers_in_the_readme_are_the_results() {
+    let section = readme_section("### critical-census");
+    let start = section.find("**Paper run**").expect("paper paragraph");
+    let text = &section[start..];
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/critical-census-summary.csv");
+    let mut reader = csv::Reader::from_path(results).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let row = |network: &str| {
+        rows.iter()
+            .find(|r| &r[column("network")] == network)
+            .unwrap_or_else(|| panic!("no network {network}"))
+    };
+    let number = |network: &str, name: &str| row(network)[column(name)].parse::<f64>().unwrap();
+    let (small, large) = ("digits 64-4-10", "digits 64-8-10");
+    let (iris4, iris8) = ("iris 4-4-3", "iris 4-8-3");
+    let share = |n: &str| {
+        format!(
+            "{:.2} [{:.2}, {:.2}]",
+            number(n, "minima_fraction"),
+            number(n, "minima_low"),
+            number(n, "minima_high")
+        )
+    };
+    let exponent = |n: &str| {
+        format!(
+            "{:.2} ± {:.2}",
+            number(n, "pb_exponent"),
+            number(n, "pb_exponent_se")
+        )
+    };
+    let quoted = [
+        format!(
+            "finds {} and {} distinct minima",
+            number(small, "minima_all_solvers"),
+            number(large, "minima_all_solvers")
+        ),
+        format!(
+            "minima are {} of {} and {} of {}",
+            number(iris4, "minima"),
+            number(iris4, "distinct"),
+            number(iris8, "minima"),
+            number(iris8, "distinct")
+        ),
+        format!("({} and {})", share(iris4), share(iris8)),
+        format!(
+            "ρ of index with loss is {:.2}",
+            number(small, "spearman_rho")
+        ),
+        format!(
+            "(ρ = {:.2} and {:.2},",
+            number(iris4, "spearman_rho"),
+            number(iris8, "spearman_rho")
+        ),
+        format!("exponent is {} and {}", exponent(iris4), exponent(iris8)),
+    ];
+    for q in quoted {
+        assert!(
+            text.contains(&q),
+            "README's critical-census paper paragraph does not say `{q}`"
         );
     }
 }
