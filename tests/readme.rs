@@ -22,6 +22,41 @@ fn readme_section(heading: &str) -> String {
     rest[..end].replace('\n', " ")
 }
 
+/// A CSV of `results/`, its rows looked up by the values of some columns.
+struct ResultsTable {
+    headers: csv::StringRecord,
+    rows: Vec<csv::StringRecord>,
+}
+
+impl ResultsTable {
+    fn read(file: &str) -> Self {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("results")
+            .join(file);
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let headers = reader.headers().unwrap().clone();
+        let rows = reader.records().map(Result::unwrap).collect();
+        ResultsTable { headers, rows }
+    }
+
+    fn column(&self, name: &str) -> usize {
+        self.headers.iter().position(|h| h == name).unwrap()
+    }
+
+    /// The row whose columns hold the given values.
+    fn row(&self, key: &[(&str, &str)]) -> &csv::StringRecord {
+        self.rows
+            .iter()
+            .find(|r| key.iter().all(|&(c, v)| &r[self.column(c)] == v))
+            .unwrap_or_else(|| panic!("no row {key:?}"))
+    }
+
+    /// The number in column `name` of the row with the given key.
+    fn number(&self, key: &[(&str, &str)], name: &str) -> f64 {
+        self.row(key)[self.column(name)].parse().unwrap()
+    }
+}
+
 /// Groups of three digits separated by spaces, as the README writes numbers (49 989).
 fn spaced(n: u64) -> String {
     let digits = n.to_string();
@@ -127,24 +162,16 @@ fn remedies_paper_numbers_in_the_readme_are_the_results() {
         .find("Paper profile (`results/remedies*`")
         .expect("paper paragraph");
     let text = &section[start..];
-    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/remedies.csv");
-    let mut reader = csv::Reader::from_path(results).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let row = |with: &str, without: &str| {
-        rows.iter()
-            .find(|r| &r[column("with")] == with && &r[column("without")] == without)
-            .unwrap_or_else(|| panic!("no comparison {with} against {without}"))
+    let table = ResultsTable::read("remedies.csv");
+    let number = |with: &str, without: &str, name: &str| {
+        table.number(&[("with", with), ("without", without)], name)
     };
-    let number = |r: &csv::StringRecord, name: &str| r[column(name)].parse::<f64>().unwrap();
     let ratio = |with: &str, without: &str| {
-        let r = row(with, without);
         format!(
             "{:.2} [{:.2}, {:.2}]",
-            number(r, "steps_ratio"),
-            number(r, "steps_ratio_low"),
-            number(r, "steps_ratio_high")
+            number(with, without, "steps_ratio"),
+            number(with, without, "steps_ratio_low"),
+            number(with, without, "steps_ratio_high")
         )
     };
     let mut quoted = vec![
@@ -155,14 +182,12 @@ fn remedies_paper_numbers_in_the_readme_are_the_results() {
         ratio("adam eta=0.01 q0=0.01", "gd eta=1 q0=0.01"),
     ];
     for gain in ["0.01", "1"] {
-        let r = row(
-            &format!("gd eta=1 gain={gain} batch-norm"),
-            &format!("gd eta=1 gain={gain}"),
-        );
+        let with = format!("gd eta=1 gain={gain} batch-norm");
+        let without = format!("gd eta=1 gain={gain}");
         quoted.push(format!(
             "{:.2} against {:.2} from gain {gain}",
-            number(r, "end_lambda_max_with"),
-            number(r, "end_lambda_max_without")
+            number(&with, &without, "end_lambda_max_with"),
+            number(&with, &without, "end_lambda_max_without")
         ));
     }
     for q in quoted {
@@ -181,17 +206,8 @@ fn critical_census_paper_numbers_in_the_readme_are_the_results() {
     let section = readme_section("### critical-census");
     let start = section.find("**Paper run**").expect("paper paragraph");
     let text = &section[start..];
-    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/critical-census-summary.csv");
-    let mut reader = csv::Reader::from_path(results).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let row = |network: &str| {
-        rows.iter()
-            .find(|r| &r[column("network")] == network)
-            .unwrap_or_else(|| panic!("no network {network}"))
-    };
-    let number = |network: &str, name: &str| row(network)[column(name)].parse::<f64>().unwrap();
+    let table = ResultsTable::read("critical-census-summary.csv");
+    let number = |network: &str, name: &str| table.number(&[("network", network)], name);
     let (small, large) = ("digits 64-4-10", "digits 64-8-10");
     let (iris4, iris8) = ("iris 4-4-3", "iris 4-8-3");
     let share = |n: &str| {
