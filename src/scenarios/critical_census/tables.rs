@@ -336,15 +336,19 @@ impl CriticalCensus {
         plot
     }
 
-    /// The index histogram of the first network, each fraction with its Wilson 95 % interval,
-    /// against Binomial(P, ½) dashed, on a logarithmic axis (Binomial terms below the smallest
+    /// The index histogram of the first network, each fraction with its Wilson interval at
+    /// 1 − `significance` (the level of every interval of the scenario), against Binomial(P, ½) dashed, on a logarithmic axis (Binomial terms below the smallest
     /// `f64`, P > 1000, are left out).
     fn histogram_plot(&self, censuses: &[NetworkCensus]) -> Result<Plot, StatsError> {
+        let confidence = 1.0 - self.significance;
         let mut plot = Plot::scatter(
             "index-histogram",
             "Index of the distinct critical points against the coin model Binomial(P, 1/2)",
             "index (tau = 1e-3 lambda_max)",
-            "fraction of distinct critical points (Wilson 95 %)",
+            &format!(
+                "fraction of distinct critical points (Wilson {:.0} %)",
+                100.0 * confidence
+            ),
         );
         plot.log_y = true;
         let Some(census) = censuses.first() else {
@@ -368,7 +372,7 @@ impl CriticalCensus {
                 plot.add_with_interval(
                     format!("{} (found)", census.label),
                     (k as f64, count as f64 / total),
-                    found.wilson(0.95)?,
+                    found.wilson(confidence)?,
                 );
             }
         }
