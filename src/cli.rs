@@ -118,8 +118,8 @@ enum Builtin {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
-    /// Print a scenario's parameters as TOML, each with the rule that checks it (ranges,
-    /// allowed names), ready to edit and pass back with --config.
+    /// Print a scenario's parameters as TOML, each with what it means (and its unit) and the
+    /// rule that checks it (ranges, allowed names), ready to edit and pass back with --config.
     #[command(
         after_help = "Examples:\n  stuck params remedies\n  stuck params well-escape --profile paper > my-grid.toml && stuck well-escape --config my-grid.toml"
     )]
