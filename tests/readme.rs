@@ -1,7 +1,9 @@
 //! The README's quoted numbers are checked against the outputs they quote: the degenerate-trap
 //! section against the golden quick CSV (which `cell_keys.rs` checks byte for byte against a
-//! fresh quick run), the remedies and critical-census paper paragraphs against their CSVs in
-//! `results/`, and the set-up section's list of files against a quick run's manifest.
+//! fresh quick run), every paper paragraph (hessian-signs, saddle-escape, well-escape,
+//! plateau-crossing, convergence-audit, critical-census, remedies) against the CSVs and the
+//! verdicts in `results/`, and the set-up section's list of files against a quick run's
+//! manifest.
 
 mod common;
 
@@ -54,6 +56,49 @@ impl ResultsTable {
     /// The number in column `name` of the row with the given key.
     fn number(&self, key: &[(&str, &str)], name: &str) -> f64 {
         self.row(key)[self.column(name)].parse().unwrap()
+    }
+}
+
+/// The `measured` column of the verdict on `subject` in `results/verdicts.csv`.
+fn measured(scenario: &str, subject: &str) -> String {
+    let table = ResultsTable::read("verdicts.csv");
+    table.row(&[("scenario", scenario), ("subject", subject)])[table.column("measured")].to_string()
+}
+
+/// The word written right after `key` in `text` (up to a space, comma or parenthesis).
+fn token_after<'a>(text: &'a str, key: &str) -> &'a str {
+    let rest = from(text, key)[key.len()..].trim_start();
+    let end = rest.find([' ', ',', '(', ')', ';']).unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// The number written right after `key` in `text`.
+fn number_after(text: &str, key: &str) -> f64 {
+    let token = token_after(text, key);
+    token
+        .parse()
+        .unwrap_or_else(|_| panic!("`{token}` after `{key}`"))
+}
+
+/// `text` from the first `anchor` on, so that [`number_after`] reads the numbers of that part.
+fn from<'a>(text: &'a str, anchor: &str) -> &'a str {
+    &text[text
+        .find(anchor)
+        .unwrap_or_else(|| panic!("`{anchor}` not in `{text}`"))..]
+}
+
+/// `x` to `decimals` places with the README's minus sign (U+2212).
+fn signed(x: f64, decimals: usize) -> String {
+    format!("{x:.decimals$}").replace('-', "\u{2212}")
+}
+
+/// Asserts that `text` (a README paragraph) says each of `quoted`.
+fn assert_quotes(paragraph: &str, text: &str, quoted: &[String]) {
+    for q in quoted {
+        assert!(
+            text.contains(q.as_str()),
+            "README's {paragraph} does not say `{q}`"
+        );
     }
 }
 
@@ -256,4 +301,241 @@ fn critical_census_paper_numbers_in_the_readme_are_the_results() {
             "README's critical-census paper paragraph does not say `{q}`"
         );
     }
+}
+
+/// The hessian-signs paper paragraph quotes the GOE tail fit, the splitting and reduction
+/// estimates at n = 50 and 100, the Gaussian field's rate and curvature, and the index
+/// variance's slope and value at n = 200.
+#[test]
+fn hessian_signs_paper_numbers_in_the_readme_are_the_results() {
+    let section = readme_section("### hessian-signs");
+    let start = section
+        .find("The paper profile (`--profile paper`")
+        .expect("paper paragraph");
+    let text = &section[start..];
+    let fit = ResultsTable::read("hessian-signs-tail-fit.csv");
+    let theta = &[("model", "goe"), ("term", "n^2")];
+    let cells = ResultsTable::read("hessian-signs.csv");
+    let ln_p = |model: &str, method: &str, n: &str, decimals: usize| {
+        let key = &[("ensemble", model), ("method", method), ("n", n)];
+        format!(
+            "{} ± {:.decimals$}",
+            signed(cells.number(key, "ln_p_min"), decimals),
+            cells.number(key, "ln_p_min_se")
+        )
+    };
+    let field = measured("hessian-signs", "gaussian-field tail");
+    let curvature = from(&field, "theta =");
+    let variance = measured("hessian-signs", "goe index variance");
+    let slope = from(&variance, "slope");
+    let quoted = [
+        format!(
+            "θ = {:.5} ± {:.5}",
+            -fit.number(theta, "coefficient"),
+            fit.number(theta, "standard_error")
+        ),
+        format!("ln P(n = 50) = {}", ln_p("goe", "splitting", "50", 1)),
+        format!("ln P(n = 100) = {}", ln_p("goe", "splitting", "100", 1)),
+        format!(
+            "ln P(50) = {}",
+            ln_p("gaussian-field", "goe-reduction", "50", 2)
+        ),
+        format!(
+            "ln P(100) = {}",
+            ln_p("gaussian-field", "goe-reduction", "100", 2)
+        ),
+        format!(
+            "a rate of {} ± {} per dimension",
+            token_after(&field, "rate").replace('-', "\u{2212}"),
+            token_after(from(&field, "rate"), "+-")
+        ),
+        format!(
+            "θ = {:.6} ± {:.6} (χ²/dof = {:.2})",
+            number_after(curvature, "theta ="),
+            number_after(curvature, "+-"),
+            number_after(curvature, "chi2/dof =")
+        ),
+        format!(
+            "grows as {:.6} ± {:.6} · ln n",
+            number_after(slope, "slope"),
+            number_after(slope, "+-")
+        ),
+        format!(
+            "is {:.3} at n = 200",
+            cells.number(
+                &[("ensemble", "goe"), ("method", "direct"), ("n", "200")],
+                "index_var"
+            )
+        ),
+    ];
+    assert_quotes("hessian-signs paper paragraph", text, &quoted);
+}
+
+/// The well-escape paper sentence quotes the cells with an exact reference (how many, their z
+/// range, combined z and mean z²), the symmetric well's slopes and the CV at ΔU/D = 7.
+#[test]
+fn well_escape_paper_numbers_in_the_readme_are_the_results() {
+    let section = readme_section("### well-escape");
+    let text = from(&section, "Paper profile (`results/`");
+    let table = ResultsTable::read("well-escape.csv");
+    let (case, exact, z) = (
+        table.column("case"),
+        table.column("exact_mean_steps"),
+        table.column("z_vs_exact"),
+    );
+    let referenced: Vec<&csv::StringRecord> =
+        table.rows.iter().filter(|r| !r[exact].is_empty()).collect();
+    let count = |kind: &str| referenced.iter().filter(|r| &r[case] == kind).count();
+    let zs: Vec<f64> = referenced.iter().map(|r| r[z].parse().unwrap()).collect();
+    let (low, high) = range(&zs);
+    let combined = zs.iter().sum::<f64>() / (zs.len() as f64).sqrt();
+    let mean_square = zs.iter().map(|z| z * z).sum::<f64>() / zs.len() as f64;
+    let slopes: Vec<f64> = ["1", "10"]
+        .iter()
+        .flat_map(|d| ["barrier top", "other well"].map(move |t| (*d, t)))
+        .map(|(d, target)| {
+            let verdict = measured("well-escape", &format!("well d={d} tilt=0 to {target}"));
+            number_after(&verdict, "on dU/D:")
+        })
+        .collect();
+    let (cv, noise) = (table.column("cv"), table.column("barrier_over_noise"));
+    let cvs: Vec<f64> = table
+        .rows
+        .iter()
+        .filter(|r| &r[case] == "well" && r[noise].parse::<f64>().unwrap() == 7.0)
+        .map(|r| r[cv].parse().unwrap())
+        .collect();
+    let quoted = [
+        format!(
+            "the {} cells with an exact reference ({} wells, {} saddles in d = 1)",
+            referenced.len(),
+            count("well"),
+            count("saddle")
+        ),
+        format!("between {} and {}", signed(low, 2), signed(high, 2)),
+        format!("z = {}, mean z² = {:.2}", signed(combined, 2), mean_square),
+        format!("slope {:.3}–{:.3}", range(&slopes).0, range(&slopes).1),
+        format!("CV {:.2}–{:.2} at ΔU/D = 7", range(&cvs).0, range(&cvs).1),
+    ];
+    assert_quotes("well-escape paper sentence", text, &quoted);
+}
+
+/// The saddle-escape section quotes the paper run's SGD escape times from the linear network
+/// at init scale 10⁻⁶.
+#[test]
+fn saddle_escape_paper_numbers_in_the_readme_are_the_results() {
+    let section = readme_section("### saddle-escape");
+    let table = ResultsTable::read("saddle-escape.csv");
+    let (case, method, init, mean) = (
+        table.column("case"),
+        table.column("method"),
+        table.column("init_scale"),
+        table.column("mean_steps"),
+    );
+    let means: Vec<f64> = table
+        .rows
+        .iter()
+        .filter(|r| &r[case] == "linear-net" && &r[method] == "sgd" && &r[init] == "1e-6")
+        .map(|r| r[mean].parse().unwrap())
+        .collect();
+    let (fastest, slowest) = range(&means);
+    let quoted = [format!(
+        "SGD in {:.0}–{:.0} steps from 10⁻⁶ in the paper run",
+        fastest, slowest
+    )];
+    assert_quotes("saddle-escape section", &section, &quoted);
+}
+
+/// The plateau-crossing paper paragraph quotes the deep linear plateau's local exponents, the
+/// orthogonal-against-Gaussian z scores and the committee's fits.
+#[test]
+fn plateau_crossing_paper_numbers_in_the_readme_are_the_results() {
+    let section = readme_section("### plateau-crossing");
+    let text = from(&section, "Paper profile (`results/`");
+    let deep = measured("plateau-crossing", "deep linear network plateau");
+    let exponent = |d: &str| format!("{:.3}", number_after(&deep, &format!("D={d}:")));
+    let init = measured(
+        "plateau-crossing",
+        "deep linear: orthogonal vs gaussian init",
+    );
+    let z = |d: &str| signed(number_after(from(&init, &format!("D={d}:")), "(z ="), 1);
+    let committee = |k: &str| {
+        let fit = measured("plateau-crossing", &format!("soft committee K = M = {k}"));
+        let slope = from(&fit, "+ (");
+        format!(
+            "{:.1} + ({} ± {}) ln N (K = {k})",
+            number_after(&fit, "eta * alpha_plateau ="),
+            token_after(slope, "+ ("),
+            token_after(slope, "+-")
+        )
+    };
+    let quoted = [
+        format!(
+            "is {}, {} and {} at D = 3, 4, 6",
+            exponent("3"),
+            exponent("4"),
+            exponent("6")
+        ),
+        format!(
+            "(z = {}, {}, {}, {} at D = 2, 3, 4, 6",
+            z("2"),
+            z("3"),
+            z("4"),
+            z("6")
+        ),
+        committee("2"),
+        committee("3"),
+    ];
+    assert_quotes("plateau-crossing paper paragraph", text, &quoted);
+}
+
+/// The convergence-audit paper sentence quotes the saddles and minima where SGD without
+/// weight decay ends, and the ranges of the layer ratio and of the gradient's shrinkage.
+#[test]
+fn convergence_audit_paper_numbers_in_the_readme_are_the_results() {
+    let section = readme_section("### convergence-audit");
+    let text = from(&section, "Paper profile (`results/`");
+    let table = ResultsTable::read("convergence-audit-summary.csv");
+    let column = |name: &str| table.column(name);
+    let sgd_without_decay: Vec<&csv::StringRecord> = table
+        .rows
+        .iter()
+        .filter(|r| {
+            &r[column("trainer")] == "sgd" && r[column("weight_decay")].parse::<f64>() == Ok(0.0)
+        })
+        .collect();
+    let total = |name: &str| -> u64 {
+        sgd_without_decay
+            .iter()
+            .map(|r| r[column(name)].parse::<u64>().unwrap())
+            .sum()
+    };
+    let all = |name: &str| -> Vec<f64> {
+        table
+            .rows
+            .iter()
+            .map(|r| r[column(name)].parse().unwrap())
+            .collect()
+    };
+    let (ratio_low, ratio_high) = range(&all("output_over_hidden"));
+    let (shrink_low, shrink_high) = range(&all("end_over_initial"));
+    let quoted = [
+        format!("({} saddles, {} minima)", total("saddles"), total("minima")),
+        format!("is {ratio_low:.1}–{ratio_high:.1}× the hidden layer's"),
+        format!(
+            "to {:.2}–{:.1} % of its",
+            100.0 * shrink_low,
+            100.0 * shrink_high
+        ),
+    ];
+    assert_quotes("convergence-audit paper sentence", text, &quoted);
+}
+
+/// The smallest and largest of `values`.
+fn range(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        })
 }
