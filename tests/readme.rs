@@ -1,6 +1,7 @@
 //! The README's quoted numbers are checked against the outputs they quote: the degenerate-trap
 //! section against the golden quick CSV (which `cell_keys.rs` checks byte for byte against a
-//! fresh quick run), every paper paragraph (hessian-signs, saddle-escape, well-escape,
+//! fresh quick run), the saddle-escape and well-escape quick paragraphs against a fresh quick
+//! run of each, every paper paragraph (hessian-signs, saddle-escape, well-escape,
 //! plateau-crossing, convergence-audit, critical-census, remedies) against the CSVs and the
 //! verdicts in `results/`, and the set-up section's list of files against a quick run's
 //! manifest.
@@ -31,11 +32,14 @@ struct ResultsTable {
 }
 
 impl ResultsTable {
+    /// `file` of `results/`.
     fn read(file: &str) -> Self {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("results")
-            .join(file);
-        let mut reader = csv::Reader::from_path(path).unwrap();
+        Self::at(&results_dir(), file)
+    }
+
+    /// `file` of the output folder `dir`.
+    fn at(dir: &Path, file: &str) -> Self {
+        let mut reader = csv::Reader::from_path(dir.join(file)).unwrap();
         let headers = reader.headers().unwrap().clone();
         let rows = reader.records().map(Result::unwrap).collect();
         ResultsTable { headers, rows }
@@ -59,10 +63,41 @@ impl ResultsTable {
     }
 }
 
-/// The `measured` column of the verdict on `subject` in `results/verdicts.csv`.
+/// The reference outputs of the paper profiles.
+fn results_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("results")
+}
+
+/// What the finding on `subject` measured, from the manifest `<dir>/<scenario>.json`.
+fn finding(dir: &Path, scenario: &str, subject: &str) -> String {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(format!("{scenario}.json"))).unwrap())
+            .unwrap();
+    manifest["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subject"] == subject)
+        .unwrap_or_else(|| panic!("no finding `{subject}` in {scenario}.json"))["measured"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// What the paper run's finding on `subject` measured (`results/<scenario>.json`).
 fn measured(scenario: &str, subject: &str) -> String {
-    let table = ResultsTable::read("verdicts.csv");
-    table.row(&[("scenario", scenario), ("subject", subject)])[table.column("measured")].to_string()
+    finding(&results_dir(), scenario, subject)
+}
+
+/// A fresh quick-profile run of `scenario` in a temporary folder.
+fn quick_run(scenario: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    stuck()
+        .args([scenario, "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    dir
 }
 
 /// The word written right after `key` in `text` (up to a space, comma or parenthesis).
@@ -371,13 +406,11 @@ fn hessian_signs_paper_numbers_in_the_readme_are_the_results() {
     assert_quotes("hessian-signs paper paragraph", text, &quoted);
 }
 
-/// The well-escape paper sentence quotes the cells with an exact reference (how many, their z
-/// range, combined z and mean z²), the symmetric well's slopes and the CV at ΔU/D = 7.
-#[test]
-fn well_escape_paper_numbers_in_the_readme_are_the_results() {
-    let section = readme_section("### well-escape");
-    let text = from(&section, "Paper profile (`results/`");
-    let table = ResultsTable::read("well-escape.csv");
+/// What a well-escape paragraph quotes of the run in `dir`: the cells with an exact reference
+/// (how many, their z range, combined z and mean z²), the symmetric well's slopes and the CV
+/// at the largest ΔU/D.
+fn well_escape_quotes(dir: &Path) -> Vec<String> {
+    let table = ResultsTable::at(dir, "well-escape.csv");
     let (case, exact, z) = (
         table.column("case"),
         table.column("exact_mean_steps"),
@@ -394,18 +427,20 @@ fn well_escape_paper_numbers_in_the_readme_are_the_results() {
         .iter()
         .flat_map(|d| ["barrier top", "other well"].map(move |t| (*d, t)))
         .map(|(d, target)| {
-            let verdict = measured("well-escape", &format!("well d={d} tilt=0 to {target}"));
-            number_after(&verdict, "on dU/D:")
+            let subject = format!("well d={d} tilt=0 to {target}");
+            number_after(&finding(dir, "well-escape", &subject), "on dU/D:")
         })
         .collect();
     let (cv, noise) = (table.column("cv"), table.column("barrier_over_noise"));
+    let noise_of = |r: &csv::StringRecord| r[noise].parse::<f64>().unwrap();
+    let largest = table.rows.iter().map(noise_of).fold(0.0, f64::max);
     let cvs: Vec<f64> = table
         .rows
         .iter()
-        .filter(|r| &r[case] == "well" && r[noise].parse::<f64>().unwrap() == 7.0)
+        .filter(|r| &r[case] == "well" && noise_of(r) == largest)
         .map(|r| r[cv].parse().unwrap())
         .collect();
-    let quoted = [
+    vec![
         format!(
             "the {} cells with an exact reference ({} wells, {} saddles in d = 1)",
             referenced.len(),
@@ -415,9 +450,78 @@ fn well_escape_paper_numbers_in_the_readme_are_the_results() {
         format!("between {} and {}", signed(low, 2), signed(high, 2)),
         format!("z = {}, mean z² = {:.2}", signed(combined, 2), mean_square),
         format!("slope {:.3}–{:.3}", range(&slopes).0, range(&slopes).1),
-        format!("CV {:.2}–{:.2} at ΔU/D = 7", range(&cvs).0, range(&cvs).1),
+        format!(
+            "CV {:.2}–{:.2} at ΔU/D = {largest}",
+            range(&cvs).0,
+            range(&cvs).1
+        ),
+    ]
+}
+
+/// The well-escape paper sentence quotes `results/`.
+#[test]
+fn well_escape_paper_numbers_in_the_readme_are_the_results() {
+    let section = readme_section("### well-escape");
+    let text = from(&section, "Paper profile (`results/`");
+    assert_quotes(
+        "well-escape paper sentence",
+        text,
+        &well_escape_quotes(&results_dir()),
+    );
+}
+
+/// The well-escape quick sentence quotes a fresh quick run.
+#[test]
+fn well_escape_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
+    let section = readme_section("### well-escape");
+    let start = section.find("Quick profile (").expect("quick sentence");
+    let end = section
+        .find("Paper profile (`results/`")
+        .expect("paper sentence");
+    let run = quick_run("well-escape");
+    assert_quotes(
+        "well-escape quick sentence",
+        &section[start..end],
+        &well_escape_quotes(run.path()),
+    );
+}
+
+/// The saddle-escape quick paragraph quotes a fresh quick run's findings: the range of mean
+/// escape times, the CVs, the distance to the closed forms, the chain's growth factor, where
+/// f64 underflows and perturbed GD's crossing.
+#[test]
+fn saddle_escape_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
+    let section = readme_section("### saddle-escape");
+    let text = from(&section, "Quick profile (");
+    let run = quick_run("saddle-escape");
+    let strict = finding(
+        run.path(),
+        "saddle-escape",
+        "strict saddle, noisy/perturbed GD",
+    );
+    let chain = finding(run.path(), "saddle-escape", "chain of saddles");
+    let (fastest, slowest) = token_after(&strict, "mean").split_once("..").unwrap();
+    let cvs = token_after(&strict, "CV").replace("..", "–");
+    let quoted = [
+        format!(
+            "means range from {:.0} to {} steps",
+            fastest.parse::<f64>().unwrap(),
+            spaced(slowest.parse::<f64>().unwrap().round() as u64)
+        ),
+        format!(
+            "within {} % of the closed forms",
+            token_after(&strict, "from theory").trim_end_matches('%')
+        ),
+        format!("CV of {cvs};"),
+        format!("grows by {} per saddle", token_after(&chain, "grows by")),
+        format!("underflows from d = {}", token_after(&chain, "from d =")),
+        format!(
+            "crosses {} saddles in about {:.0} steps",
+            token_after(&chain, "steps at d ="),
+            number_after(&chain, "PGD:")
+        ),
     ];
-    assert_quotes("well-escape paper sentence", text, &quoted);
+    assert_quotes("saddle-escape quick paragraph", text, &quoted);
 }
 
 /// The saddle-escape section quotes the paper run's SGD escape times from the linear network
