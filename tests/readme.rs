@@ -153,54 +153,43 @@ fn spaced(n: u64) -> String {
 #[test]
 fn degenerate_trap_numbers_in_the_readme_are_the_quick_runs() {
     let text = readme_section("### degenerate-trap");
-    let golden =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/degenerate-trap-quick.csv");
-    let mut reader = csv::Reader::from_path(golden).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let field = |row: &csv::StringRecord, name: &str| -> String {
-        let i = headers.iter().position(|h| h == name).unwrap();
-        row[i].to_string()
+    let golden = ResultsTable::at(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden"),
+        "degenerate-trap-quick.csv",
+    );
+    let number = |terrain: &str, method: &str, name: &str| {
+        golden.number(&[("terrain", terrain), ("method", method)], name)
     };
-    let row = |terrain: &str, method: &str| {
-        rows.iter()
-            .find(|r| field(r, "terrain") == terrain && field(r, "method") == method)
-            .unwrap()
-    };
-    let number = |r: &csv::StringRecord, name: &str| field(r, name).parse::<f64>().unwrap();
-    let quartic = row("quartic", "gd");
-    let expected = [
-        format!("{} steps", spaced(number(quartic, "mean_steps") as u64)),
+    let (method, mean) = (golden.column("method"), golden.column("mean_steps"));
+    // Noisy GD, momentum and Adam: the fastest and the slowest mean (two significant digits).
+    let means: Vec<f64> = golden
+        .rows
+        .iter()
+        .filter(|r| &r[method] != "gd")
+        .map(|r| r[mean].parse().unwrap())
+        .collect();
+    let (fastest, slowest) = range(&means);
+    let magnitude = 10f64.powi(slowest.log10().floor() as i32 - 1);
+    let quoted = [
+        format!(
+            "{} steps",
+            spaced(number("quartic", "gd", "mean_steps") as u64)
+        ),
         format!(
             "prediction {}",
-            spaced(number(quartic, "theory_steps") as u64)
+            spaced(number("quartic", "gd", "theory_steps") as u64)
         ),
         format!(
             "{:.1e} away",
-            number(row("cubic", "gd"), "final_distance_to_critical_point")
+            number("cubic", "gd", "final_distance_to_critical_point")
+        ),
+        format!(
+            "{}–{} steps",
+            fastest.round() as u64,
+            spaced(((slowest / magnitude).round() * magnitude) as u64)
         ),
     ];
-    // Noisy GD, momentum and Adam: the fastest and the slowest mean (two significant digits).
-    let means: Vec<f64> = rows
-        .iter()
-        .filter(|r| field(r, "method") != "gd")
-        .map(|r| number(r, "mean_steps"))
-        .collect();
-    let (fastest, slowest) = means.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &m| {
-        (lo.min(m), hi.max(m))
-    });
-    let magnitude = 10f64.powi(slowest.log10().floor() as i32 - 1);
-    let range = format!(
-        "{}–{} steps",
-        fastest.round() as u64,
-        spaced(((slowest / magnitude).round() * magnitude) as u64)
-    );
-    for quoted in expected.iter().chain([&range]) {
-        assert!(
-            text.contains(quoted.as_str()),
-            "README's degenerate-trap section does not say `{quoted}`"
-        );
-    }
+    assert_quotes("degenerate-trap section", &text, &quoted);
 }
 
 #[test]
@@ -238,10 +227,7 @@ fn the_set_up_section_names_what_the_first_command_writes() {
 #[test]
 fn remedies_paper_numbers_in_the_readme_are_the_results() {
     let section = readme_section("### remedies");
-    let start = section
-        .find("Paper profile (`results/remedies*`")
-        .expect("paper paragraph");
-    let text = &section[start..];
+    let text = from(&section, "Paper profile (`results/remedies*`");
     let table = ResultsTable::read("remedies.csv");
     let number = |with: &str, without: &str, name: &str| {
         table.number(&[("with", with), ("without", without)], name)
@@ -270,12 +256,7 @@ fn remedies_paper_numbers_in_the_readme_are_the_results() {
             number(&with, &without, "end_lambda_max_without")
         ));
     }
-    for q in quoted {
-        assert!(
-            text.contains(&q),
-            "README's remedies paper paragraph does not say `{q}`"
-        );
-    }
+    assert_quotes("remedies paper paragraph", text, &quoted);
 }
 
 /// The critical-census paper paragraph quotes `results/critical-census-summary.csv`: the
@@ -284,8 +265,7 @@ fn remedies_paper_numbers_in_the_readme_are_the_results() {
 #[test]
 fn critical_census_paper_numbers_in_the_readme_are_the_results() {
     let section = readme_section("### critical-census");
-    let start = section.find("**Paper run**").expect("paper paragraph");
-    let text = &section[start..];
+    let text = from(&section, "**Paper run**");
     let table = ResultsTable::read("critical-census-summary.csv");
     let number = |network: &str, name: &str| table.number(&[("network", network)], name);
     let (small, large) = ("digits 64-4-10", "digits 64-8-10");
@@ -330,12 +310,7 @@ fn critical_census_paper_numbers_in_the_readme_are_the_results() {
         ),
         format!("exponent is {} and {}", exponent(iris4), exponent(iris8)),
     ];
-    for q in quoted {
-        assert!(
-            text.contains(&q),
-            "README's critical-census paper paragraph does not say `{q}`"
-        );
-    }
+    assert_quotes("critical-census paper paragraph", text, &quoted);
 }
 
 /// The hessian-signs paper paragraph quotes the GOE tail fit, the splitting and reduction
@@ -344,10 +319,7 @@ fn critical_census_paper_numbers_in_the_readme_are_the_results() {
 #[test]
 fn hessian_signs_paper_numbers_in_the_readme_are_the_results() {
     let section = readme_section("### hessian-signs");
-    let start = section
-        .find("The paper profile (`--profile paper`")
-        .expect("paper paragraph");
-    let text = &section[start..];
+    let text = from(&section, "The paper profile (`--profile paper`");
     let fit = ResultsTable::read("hessian-signs-tail-fit.csv");
     let theta = &[("model", "goe"), ("term", "n^2")];
     let cells = ResultsTable::read("hessian-signs.csv");
