@@ -2,7 +2,8 @@
 //! section against the golden quick CSV (which `cell_keys.rs` checks byte for byte against a
 //! fresh quick run), the saddle-escape and well-escape quick paragraphs against a fresh quick
 //! run of each, every paper paragraph (hessian-signs, saddle-escape, well-escape,
-//! plateau-crossing, convergence-audit, critical-census, remedies) against the CSVs and the
+//! plateau-crossing, convergence-audit, critical-volume, critical-census, remedies) against the
+//! CSVs and the
 //! verdicts in `results/`, and the set-up section's list of files against a quick run's
 //! manifest.
 
@@ -614,4 +615,49 @@ fn range(values: &[f64]) -> (f64, f64) {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
             (lo.min(v), hi.max(v))
         })
+}
+
+/// The critical-volume paper paragraph quotes `results/critical-volume.csv`: the 64-8-10
+/// network's ln P and log₁₀ P with their errors, the essay's pⁿ and the excess over it.
+#[test]
+fn critical_volume_paper_numbers_in_the_readme_are_the_results() {
+    let section = readme_section("### critical-volume");
+    let text = from(&section, "Paper profile (`results/critical-volume*`");
+    let table = ResultsTable::read("critical-volume.csv");
+    let number = |init: &str, name: &str| {
+        table.number(&[("landscape", &format!("digits 64-8-10 {init}"))], name)
+    };
+    let log10 = |init: &str| {
+        format!(
+            "{} ± {:.0}",
+            signed(number(init, "ln_p") / std::f64::consts::LN_10, 0),
+            number(init, "ln_p_se") / std::f64::consts::LN_10
+        )
+    };
+    let ln = |init: &str| {
+        format!(
+            "{} ± {:.1}",
+            signed(number(init, "ln_p"), 1),
+            number(init, "ln_p_se")
+        )
+    };
+    let quoted = [
+        format!(
+            "log₁₀ P = {} (Glorot) and {} (small init; ln P = {} and {})",
+            log10("glorot"),
+            log10("small"),
+            ln("glorot"),
+            ln("small")
+        ),
+        format!(
+            "against pⁿ = 10^{}",
+            signed(number("glorot", "essay_ln_p") / std::f64::consts::LN_10, 1)
+        ),
+        format!(
+            "10^{:.0} and 10^{:.0} times more common",
+            number("glorot", "log10_excess"),
+            number("small", "log10_excess")
+        ),
+    ];
+    assert_quotes("critical-volume paper paragraph", text, &quoted);
 }
