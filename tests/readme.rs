@@ -3,9 +3,8 @@
 //! fresh quick run), the saddle-escape and well-escape quick paragraphs against a fresh quick
 //! run of each, every paper paragraph (hessian-signs, saddle-escape, well-escape,
 //! plateau-crossing, convergence-audit, critical-volume, critical-census, remedies) against the
-//! CSVs and the
-//! verdicts in `results/`, and the set-up section's list of files against a quick run's
-//! manifest.
+//! CSVs and the verdicts in `results/`, and the set-up section's list of files against a quick
+//! run's manifest.
 
 mod common;
 
