@@ -68,20 +68,29 @@ fn results_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("results")
 }
 
-/// What the finding on `subject` measured, from the manifest `<dir>/<scenario>.json`.
-fn finding(dir: &Path, scenario: &str, subject: &str) -> String {
+/// What the findings on `subject` measured, in the order of the manifest
+/// `<dir>/<scenario>.json` (hessian-signs reports ln P and the visit count under one subject).
+fn findings(dir: &Path, scenario: &str, subject: &str) -> Vec<String> {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join(format!("{scenario}.json"))).unwrap())
             .unwrap();
-    manifest["findings"]
+    let measured: Vec<String> = manifest["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["subject"] == subject)
-        .unwrap_or_else(|| panic!("no finding `{subject}` in {scenario}.json"))["measured"]
-        .as_str()
-        .unwrap()
-        .to_string()
+        .filter(|f| f["subject"] == subject)
+        .map(|f| f["measured"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !measured.is_empty(),
+        "no finding `{subject}` in {scenario}.json"
+    );
+    measured
+}
+
+/// What the first finding on `subject` measured, from the manifest `<dir>/<scenario>.json`.
+fn finding(dir: &Path, scenario: &str, subject: &str) -> String {
+    findings(dir, scenario, subject).swap_remove(0)
 }
 
 /// What the paper run's finding on `subject` measured (`results/<scenario>.json`).
@@ -324,11 +333,10 @@ fn hessian_signs_paper_numbers_in_the_readme_are_the_results() {
     let theta = &[("model", "goe"), ("term", "n^2")];
     let cells = ResultsTable::read("hessian-signs.csv");
     let ln_p = |model: &str, method: &str, n: &str, decimals: usize| {
-        let key = &[("ensemble", model), ("method", method), ("n", n)];
-        format!(
-            "{} ± {:.decimals$}",
-            signed(cells.number(key, "ln_p_min"), decimals),
-            cells.number(key, "ln_p_min_se")
+        ln_p_min(
+            &cells,
+            &[("ensemble", model), ("method", method), ("n", n)],
+            decimals,
         )
     };
     let field = measured("hessian-signs", "gaussian-field tail");
@@ -376,6 +384,88 @@ fn hessian_signs_paper_numbers_in_the_readme_are_the_results() {
         ),
     ];
     assert_quotes("hessian-signs paper paragraph", text, &quoted);
+}
+
+/// "ln P ± se" of a hessian-signs cell, to `decimals` places.
+fn ln_p_min(cells: &ResultsTable, key: &[(&str, &str)], decimals: usize) -> String {
+    format!(
+        "{} ± {:.decimals$}",
+        signed(cells.number(key, "ln_p_min"), decimals),
+        cells.number(key, "ln_p_min_se")
+    )
+}
+
+/// The hessian-signs quick paragraph quotes a fresh quick run: the GOE's ln P(30) and tail fit
+/// (θ, its distance from ln 3/4, the error inflation, the visit count at n = 100), the Gaussian
+/// field's rate and its undetectable n² term, and the GOE index variance.
+#[test]
+fn hessian_signs_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
+    let section = readme_section("### hessian-signs");
+    let text = from(&section, "What the quick profile finds");
+    let run = quick_run("hessian-signs");
+    let cells = ResultsTable::at(run.path(), "hessian-signs.csv");
+    let tail = finding(run.path(), "hessian-signs", "goe tail");
+    let visits = findings(run.path(), "hessian-signs", "goe")
+        .into_iter()
+        .find(|m| m.contains("visits"))
+        .expect("the GOE visit count");
+    // "10^1254.3 [10^1201.6, 10^1306.9] visits (...)"
+    let interval = &visits[visits.find('[').unwrap() + 1..visits.find(']').unwrap()];
+    let (low, high) = interval.split_once(", ").unwrap();
+    let power = |bound: &str| -> f64 { bound.trim_start_matches("10^").parse().unwrap() };
+    let field = finding(run.path(), "hessian-signs", "gaussian-field tail");
+    let curvature = from(&field, "theta =");
+    let variance = finding(run.path(), "hessian-signs", "goe index variance");
+    let slope = from(&variance, "slope");
+    let quoted = [
+        format!(
+            "ln P(30) = {}",
+            ln_p_min(
+                &cells,
+                &[("ensemble", "goe"), ("method", "splitting"), ("n", "30")],
+                1
+            )
+        ),
+        format!(
+            "θ = {} ± {} over n = {}",
+            token_after(&tail, "theta ="),
+            token_after(from(&tail, "theta ="), "+-"),
+            token_after(&tail, "from n =")
+        ),
+        format!("inflated {}×", token_after(&tail, "sqrt(chi2/dof) =")),
+        format!(
+            "is {:.1} standard errors from ln 3/4",
+            number_after(&tail, "ln3/4| =")
+        ),
+        format!(
+            "about 10^{:.0} (interval 10^{:.0}–10^{:.0})",
+            power(token_after(&visits, "")),
+            power(low),
+            power(high)
+        ),
+        format!(
+            "{:.4} ± {:.4} per dimension",
+            number_after(&field, "rate"),
+            number_after(from(&field, "rate"), "+-")
+        )
+        .replace('-', "\u{2212}"),
+        format!(
+            "(θ = {} ± {} on",
+            token_after(curvature, "theta ="),
+            token_after(curvature, "+-")
+        ),
+        format!(
+            "is {:.3} at n = {}",
+            number_after(&variance, "Var ="),
+            token_after(&variance, "at n =")
+        ),
+        format!(
+            "slope {} ± {}",
+            token_after(slope, "slope"),
+            token_after(slope, "+-")
+        ),
+    ];
+    assert_quotes("hessian-signs quick paragraph", text, &quoted);
 }
 
 /// What a well-escape paragraph quotes of the run in `dir`: the cells with an exact reference
@@ -522,6 +612,74 @@ fn saddle_escape_paper_numbers_in_the_readme_are_the_results() {
     assert_quotes("saddle-escape section", &section, &quoted);
 }
 
+/// "c₂ + (c₁ ± se) ln N (K = k)": the committee machine's plateau-length fit in the run in `dir`.
+fn committee_fit(dir: &Path, k: &str) -> String {
+    let fit = finding(
+        dir,
+        "plateau-crossing",
+        &format!("soft committee K = M = {k}"),
+    );
+    let slope = from(&fit, "+ (");
+    format!(
+        "{:.1} + ({} ± {}) ln N (K = {k})",
+        number_after(&fit, "eta * alpha_plateau ="),
+        token_after(slope, "+ ("),
+        token_after(slope, "+-")
+    )
+}
+
+/// The plateau-crossing quick sentences quote a fresh quick run: the shelf's scaling exponents
+/// and longest GD crossing, the deep linear network's agreement with its recursion and formula,
+/// its local exponents and the orthogonal-against-Gaussian plateaus, and the committee's fit.
+#[test]
+fn plateau_crossing_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
+    let section = readme_section("### plateau-crossing");
+    let end = section.find("Paper profile (`results/`").unwrap();
+    let text = &section[..end];
+    let run = quick_run("plateau-crossing");
+    let finding = |subject: &str| finding(run.path(), "plateau-crossing", subject);
+    let shelf = finding("synthetic shelf");
+    let deep = finding("deep linear network plateau");
+    let init = finding("deep linear: orthogonal vs gaussian init");
+    let committee = finding("soft committee K = M = 2");
+    let exponent = |method: &str| signed(number_after(&shelf, method), 3);
+    let plateau = |d: &str, label: &str| {
+        let part = from(&init, &format!("D={d}:"));
+        format!(
+            "D = {d} {} vs {} steps, z = {}",
+            spaced(number_after(part, "orthogonal").round() as u64),
+            spaced(number_after(part, "gaussian").round() as u64),
+            signed(number_after(part, "(z ="), 1)
+        ) + label
+    };
+    let quoted = [
+        format!("scales as g^{}", exponent("gd")),
+        format!("momentum's as g^{}", exponent("momentum")),
+        format!(
+            "up to {} steps",
+            spaced(number_after(&shelf, "up to") as u64)
+        ),
+        format!("({} steps apart)", token_after(&deep, "within")),
+        format!(
+            "formula within {} %",
+            token_after(from(&deep, "and within"), "and within").trim_end_matches('%')
+        ),
+        format!(
+            "local exponent {:.3} at D = 3 and {:.3} at D = 4",
+            number_after(&deep, "D=3:"),
+            number_after(&deep, "D=4:")
+        ),
+        plateau("3", ";"),
+        plateau("4", ")"),
+        format!(
+            "η·ᾱ = {} with χ²/dof = {}",
+            committee_fit(run.path(), "2"),
+            token_after(&committee, "chi2/dof =")
+        ),
+    ];
+    assert_quotes("plateau-crossing quick sentences", text, &quoted);
+}
+
 /// The plateau-crossing paper paragraph quotes the deep linear plateau's local exponents, the
 /// orthogonal-against-Gaussian z scores and the committee's fits.
 #[test]
@@ -535,16 +693,7 @@ fn plateau_crossing_paper_numbers_in_the_readme_are_the_results() {
         "deep linear: orthogonal vs gaussian init",
     );
     let z = |d: &str| signed(number_after(from(&init, &format!("D={d}:")), "(z ="), 1);
-    let committee = |k: &str| {
-        let fit = measured("plateau-crossing", &format!("soft committee K = M = {k}"));
-        let slope = from(&fit, "+ (");
-        format!(
-            "{:.1} + ({} ± {}) ln N (K = {k})",
-            number_after(&fit, "eta * alpha_plateau ="),
-            token_after(slope, "+ ("),
-            token_after(slope, "+-")
-        )
-    };
+    let committee = |k: &str| committee_fit(&results_dir(), k);
     let quoted = [
         format!(
             "is {}, {} and {} at D = 3, 4, 6",
