@@ -765,6 +765,111 @@ fn range(values: &[f64]) -> (f64, f64) {
         })
 }
 
+/// The critical-volume quick paragraph quotes a fresh quick run: the estimator's χ² against the
+/// exact laws and its t scores, the quarter-sweep bias, each landscape's excess over pⁿ, the
+/// 64-1-10 network's log₁₀ P, its near-critical points and the optimizers' visits to the box.
+#[test]
+fn critical_volume_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
+    let section = readme_section("### critical-volume");
+    let end = section
+        .find("Paper profile (`results/critical-volume*`")
+        .unwrap();
+    let text = from(&section[..end], "Quick profile (");
+    let run = quick_run("critical-volume");
+    let cells = ResultsTable::at(run.path(), "critical-volume.csv");
+    let network = ResultsTable::at(run.path(), "critical-volume-network.csv");
+    let finding = |subject: &str| finding(run.path(), "critical-volume", subject);
+    let cell = |landscape: &str, n: &str, sweeps: &str, name: &str| {
+        cells.number(
+            &[("landscape", landscape), ("n", n), ("sweeps", sweeps)],
+            name,
+        )
+    };
+    let t = |n: &str| signed(cell("independent", n, "1", "t_vs_exact"), 1);
+    let exact_log10 =
+        |landscape: &str| cell(landscape, "300", "1", "exact_ln_p") / std::f64::consts::LN_10;
+    let excess = |landscape: &str, n: &str| cell(landscape, n, "1", "log10_excess");
+    let estimator = finding("splitting estimator vs exact laws");
+    let glorot = finding("digits 64-1-10 glorot n=77 p=0.3");
+    let small = finding("digits 64-1-10 small n=77 p=0.3");
+    let log10_p = |measured: &str, decimals: usize| {
+        let value = number_after(measured, "log10 P =");
+        let se = number_after(from(measured, "log10 P ="), "+-");
+        format!("{} ± {se:.decimals$}", signed(value, decimals))
+    };
+    // "7 of 164 checked iterates inside (0.043 [0.017, 0.086]), 2 of 4 runs entered"
+    let visits = finding("gd iterates, digits width 1 glorot p=0.3");
+    let interval = &visits[visits.find('[').unwrap() + 1..visits.find(']').unwrap()];
+    let (low, high) = interval.split_once(", ").unwrap();
+    let small_point = |name: &str| network.number(&[("width", "1"), ("init", "small")], name);
+    let quoted = [
+        format!(
+            "({} cells, χ² = {:.1} on {} dof)",
+            token_after(&estimator, ""),
+            number_after(&estimator, "squared normal scores"),
+            token_after(&estimator, "chi2 with")
+        ),
+        format!(
+            "(t = {}, {}, {} at n = 30, 100, 300",
+            t("30"),
+            t("100"),
+            t("300")
+        ),
+        format!(
+            "bias is {} nats at n = 100 (t = {})",
+            signed(
+                cell("independent", "100", "0.25", "ln_p")
+                    - cell("independent", "100", "0.25", "exact_ln_p"),
+                0
+            ),
+            signed(cell("independent", "100", "0.25", "t_vs_exact"), 1)
+        ),
+        format!(
+            "reproduce pⁿ to 10^{} at n = 300",
+            signed(excess("independent", "300"), 1)
+        ),
+        format!(
+            "10^{:.1} times more common than pⁿ at n = 300 (exact 10^{:.1})",
+            excess("equicorrelated rho=0.1", "300"),
+            exact_log10("equicorrelated rho=0.1") + 300.0
+        ),
+        format!(
+            "10^{:.0} times more common (log₁₀ P = {} instead of −300, exact {})",
+            excess("scale-mixture M=30", "300"),
+            signed(
+                number_after(&finding("scale-mixture M=30 n=300 p=0.1"), "log10 P ="),
+                0
+            ),
+            signed(exact_log10("scale-mixture M=30"), 1)
+        ),
+        format!(
+            "K = 10 features gives 10^{:.0} at n = 30, with K = 100 only 10^{:.1}",
+            excess("features K=10", "30"),
+            excess("features K=100", "30")
+        ),
+        format!(
+            "log₁₀ P = {} (Glorot) and {} (small init)",
+            log10_p(&glorot, 1),
+            log10_p(&small, 0)
+        ),
+        format!(
+            "(loss {:.5} = ln 10, output spread {:.3}, index {:.0} at",
+            small_point("inside_loss"),
+            small_point("inside_spread"),
+            small_point("inside_index_1e-3")
+        ),
+        format!(
+            "in {} of 4 runs within 400 steps ({} of {} checked iterates, Clopper–Pearson [{:.2}, {:.2}]",
+            token_after(&visits, "), "),
+            token_after(&visits, ""),
+            token_after(&visits, "of"),
+            low.parse::<f64>().unwrap(),
+            high.parse::<f64>().unwrap()
+        ),
+    ];
+    assert_quotes("critical-volume quick paragraph", text, &quoted);
+}
+
 /// The critical-volume paper paragraph quotes `results/critical-volume.csv`: the 64-8-10
 /// network's ln P and log₁₀ P with their errors, the essay's pⁿ and the excess over it.
 #[test]
