@@ -1,7 +1,7 @@
 //! The README's quoted numbers are checked against the outputs they quote: the degenerate-trap
 //! section against the golden quick CSV (which `cell_keys.rs` checks byte for byte against a
-//! fresh quick run), the saddle-escape and well-escape quick paragraphs against a fresh quick
-//! run of each, every paper paragraph (hessian-signs, saddle-escape, well-escape,
+//! fresh quick run), every other scenario's quick paragraph against a fresh quick run of it
+//! (about 7 CPU-minutes in all), every paper paragraph (hessian-signs, saddle-escape, well-escape,
 //! plateau-crossing, convergence-audit, critical-volume, critical-census, remedies) against the
 //! CSVs and the verdicts in `results/`, and the set-up section's list of files against a quick
 //! run's manifest.
@@ -231,6 +231,51 @@ fn the_set_up_section_names_what_the_first_command_writes() {
     }
 }
 
+/// Every "ratio [low, high]" the remedies quick paragraph quotes is a comparison of a fresh quick
+/// run: some row of `remedies.csv` whose `steps_ratio`, `steps_ratio_low` and `steps_ratio_high`
+/// round to the quoted numbers at the quoted number of decimals. (The paragraph's medians and
+/// failure counts are not checked here.)
+#[test]
+fn remedies_quick_intervals_in_the_readme_are_a_fresh_quick_run() {
+    let section = readme_section("### remedies");
+    let start = section.find("Quick profile (128 replicates").unwrap();
+    let end = section.find("Paper profile (`results/remedies*`").unwrap();
+    let text = &section[start..end];
+    let run = quick_run("remedies");
+    let table = ResultsTable::at(run.path(), "remedies.csv");
+    let columns = ["steps_ratio", "steps_ratio_low", "steps_ratio_high"].map(|c| table.column(c));
+    let rounded = |value: &str, like: &str| {
+        let decimals = like.split_once('.').map_or(0, |(_, d)| d.len());
+        value.parse::<f64>().map(|v| format!("{v:.decimals$}")).ok()
+    };
+    let mut checked = 0;
+    for (before, after) in text.split(" [").zip(text.split(" [").skip(1)) {
+        let ratio = before.rsplit(' ').next().unwrap().trim_start_matches('(');
+        let Some((low, rest)) = after.split_once(", ") else {
+            continue;
+        };
+        let Some((high, _)) = rest.split_once(']') else {
+            continue;
+        };
+        if [ratio, low, high].iter().any(|q| q.parse::<f64>().is_err()) {
+            continue;
+        }
+        let quoted = [ratio, low, high];
+        let found = table.rows.iter().any(|row| {
+            columns
+                .iter()
+                .zip(quoted)
+                .all(|(&c, q)| rounded(&row[c], q).as_deref() == Some(q))
+        });
+        assert!(
+            found,
+            "README's remedies quick paragraph quotes `{ratio} [{low}, {high}]`, which no comparison of a quick run has"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} intervals found");
+}
+
 /// The paper-profile paragraph of the remedies section quotes `results/remedies.csv`: every
 /// ratio with its interval (two decimals) and the end curvature of batch normalisation.
 #[test]
@@ -266,6 +311,79 @@ fn remedies_paper_numbers_in_the_readme_are_the_results() {
         ));
     }
     assert_quotes("remedies paper paragraph", text, &quoted);
+}
+
+/// The critical-census quick paragraph quotes a fresh quick run: how often each solver reaches a
+/// critical point from each kind of start, the dead-network saddle's loss and index, the range
+/// of the minima's losses and Spearman's ρ of index with loss.
+#[test]
+fn critical_census_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
+    let section = readme_section("### critical-census");
+    let end = section.find("**Paper run**").unwrap();
+    let text = from(&section[..end], "Quick profile (");
+    let run = quick_run("critical-census");
+    let cells = ResultsTable::at(run.path(), "critical-census-cells.csv");
+    let points = ResultsTable::at(run.path(), "critical-census-points.csv");
+    let summary = ResultsTable::at(run.path(), "critical-census-summary.csv");
+    // Searches of `solver` from the given kinds of start: (searches, critical, flat, stalled).
+    let count = |solver: &str, starts: &[&str], name: &str| -> u64 {
+        starts
+            .iter()
+            .map(|&start| cells.number(&[("start", start), ("solver", solver)], name) as u64)
+            .sum()
+    };
+    let trained = ["trajectory", "end"];
+    let saddle = points.row(&[("class", "saddle")]);
+    let minimum_losses: Vec<f64> = points
+        .rows
+        .iter()
+        .filter(|r| &r[points.column("class")] == "minimum")
+        .map(|r| r[points.column("loss")].parse().unwrap())
+        .collect();
+    let (lowest, highest) = range(&minimum_losses);
+    let quoted = [
+        format!(
+            "reaches a critical point {} times of {}",
+            count("exact", &["init"], "critical"),
+            count("exact", &["init"], "searches")
+        ),
+        format!(
+            "at loss {:.5}",
+            saddle[points.column("loss")].parse::<f64>().unwrap()
+        ),
+        format!(
+            "with index {} of {} at every τ > 0",
+            &saddle[points.column("index_tau_1e-3")],
+            &saddle[points.column("parameters")]
+        ),
+        format!(
+            "apparent convergence {} of {} ({} gradient-flat, {} stalled",
+            count("exact", &trained, "critical"),
+            count("exact", &trained, "searches"),
+            count("exact", &trained, "gradient_flat"),
+            count("exact", &trained, "stalled")
+        ),
+        format!(
+            "Saddle-free Newton from the same {} points reaches a critical point {} times",
+            count("saddle-free", &trained, "searches"),
+            count("saddle-free", &trained, "critical")
+        ),
+        format!(
+            "(the other {} stall",
+            count("saddle-free", &["init"], "stalled")
+        ),
+        format!(
+            "all {} are distinct, at losses {lowest:.3}–{highest:.3}",
+            minimum_losses.len()
+        ),
+        format!(
+            "Spearman's ρ = {:.2} (p = {:.2}, {} points)",
+            summary.number(&[], "spearman_rho"),
+            summary.number(&[], "spearman_p"),
+            summary.number(&[], "distinct_all_solvers")
+        ),
+    ];
+    assert_quotes("critical-census quick paragraph", text, &quoted);
 }
 
 /// The critical-census paper paragraph quotes `results/critical-census-summary.csv`: the
@@ -712,6 +830,72 @@ fn plateau_crossing_paper_numbers_in_the_readme_are_the_results() {
         committee("3"),
     ];
     assert_quotes("plateau-crossing paper paragraph", text, &quoted);
+}
+
+/// The convergence-audit quick paragraph quotes a fresh quick run's summary: test accuracy, the
+/// share of end points that are not critical and its interval, the gradient ratios, the
+/// shrinkage, the end points' index and top-k share, and the straight line's monotone runs.
+#[test]
+fn convergence_audit_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
+    let section = readme_section("### convergence-audit");
+    let end = section.find("Paper profile (`results/`").unwrap();
+    let text = from(&section[..end], "Quick profile (");
+    let run = quick_run("convergence-audit");
+    let summary = ResultsTable::at(run.path(), "convergence-audit-summary.csv");
+    assert_eq!(summary.rows.len(), 1, "the quick profile has one cell");
+    let value = |name: &str| summary.number(&[], name);
+    let plateaus = ResultsTable::at(run.path(), "convergence-audit.csv");
+    let first_epochs: Vec<f64> = plateaus
+        .rows
+        .iter()
+        .filter(|r| &r[plateaus.column("plateau")] == "0")
+        .map(|r| r[plateaus.column("epoch")].parse().unwrap())
+        .collect();
+    let mean_first_epoch = first_epochs.iter().sum::<f64>() / first_epochs.len() as f64;
+    let runs = value("runs");
+    let larger = finding(
+        run.path(),
+        "convergence-audit",
+        "w16 tanh wd=0.001 gd: output layer's gradient exceeds the hidden layers'",
+    );
+    let quoted = [
+        format!("test accuracy {:.0} %", 100.0 * value("mean_test_accuracy")),
+        format!(
+            "fires first at epoch ≈ {:.0}",
+            (mean_first_epoch / 100.0).round() * 100.0
+        ),
+        format!(
+            "**All {runs} end points are not critical** (interval [{:.2}, {}]",
+            value("not_critical_low"),
+            value("not_critical_high")
+        ),
+        format!(
+            "‖g‖/‖g₀‖ = {:.3} [{:.4}, {:.4}]",
+            value("end_over_initial"),
+            value("end_over_initial_low"),
+            value("end_over_initial_high")
+        ),
+        format!(
+            "{:.2}× the hidden layer's** [{:.2}, {:.2}], larger in {} of {runs} runs",
+            value("output_over_hidden"),
+            value("output_over_hidden_low"),
+            value("output_over_hidden_high"),
+            token_after(&larger, "larger in")
+        ),
+        format!("plateau is {:.3} of its value", value("drop_ratio")),
+        format!(
+            "to {:.1} % of its initial",
+            100.0 * value("end_over_initial")
+        ),
+        format!("≈ {:.0} eigenvalues below", value("mean_index_tau_1e-3")),
+        format!("only {:.1} % of ‖g‖²", 100.0 * value("mean_top_k_share")),
+    ];
+    assert_quotes("convergence-audit quick paragraph", text, &quoted);
+    assert_eq!(
+        value("line_monotone_fraction"),
+        1.0,
+        "the README says the straight line falls monotonically in every run"
+    );
 }
 
 /// The convergence-audit paper sentence quotes the saddles and minima where SGD without
