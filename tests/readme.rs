@@ -131,6 +131,14 @@ fn from<'a>(text: &'a str, anchor: &str) -> &'a str {
         .unwrap_or_else(|| panic!("`{anchor}` not in `{text}`"))..]
 }
 
+/// `text` from the first `start` up to the first `end` after it: one paragraph of a section.
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let rest = from(text, start);
+    &rest[..rest
+        .find(end)
+        .unwrap_or_else(|| panic!("`{end}` not after `{start}`"))]
+}
+
 /// `x` to `decimals` places with the README's minus sign (U+2212).
 fn signed(x: f64, decimals: usize) -> String {
     format!("{x:.decimals$}").replace('-', "\u{2212}")
@@ -238,9 +246,11 @@ fn the_set_up_section_names_what_the_first_command_writes() {
 #[test]
 fn remedies_quick_intervals_in_the_readme_are_a_fresh_quick_run() {
     let section = readme_section("### remedies");
-    let start = section.find("Quick profile (128 replicates").unwrap();
-    let end = section.find("Paper profile (`results/remedies*`").unwrap();
-    let text = &section[start..end];
+    let text = between(
+        &section,
+        "Quick profile (128 replicates",
+        "Paper profile (`results/remedies*`",
+    );
     let run = quick_run("remedies");
     let table = ResultsTable::at(run.path(), "remedies.csv");
     let columns = ["steps_ratio", "steps_ratio_low", "steps_ratio_high"].map(|c| table.column(c));
@@ -319,8 +329,7 @@ fn remedies_paper_numbers_in_the_readme_are_the_results() {
 #[test]
 fn critical_census_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
     let section = readme_section("### critical-census");
-    let end = section.find("**Paper run**").unwrap();
-    let text = from(&section[..end], "Quick profile (");
+    let text = between(&section, "Quick profile (", "**Paper run**");
     let run = quick_run("critical-census");
     let cells = ResultsTable::at(run.path(), "critical-census-cells.csv");
     let points = ResultsTable::at(run.path(), "critical-census-points.csv");
@@ -654,14 +663,10 @@ fn well_escape_paper_numbers_in_the_readme_are_the_results() {
 #[test]
 fn well_escape_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
     let section = readme_section("### well-escape");
-    let start = section.find("Quick profile (").expect("quick sentence");
-    let end = section
-        .find("Paper profile (`results/`")
-        .expect("paper sentence");
     let run = quick_run("well-escape");
     assert_quotes(
         "well-escape quick sentence",
-        &section[start..end],
+        between(&section, "Quick profile (", "Paper profile (`results/`"),
         &well_escape_quotes(run.path()),
     );
 }
@@ -752,8 +757,7 @@ fn committee_fit(dir: &Path, k: &str) -> String {
 #[test]
 fn plateau_crossing_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
     let section = readme_section("### plateau-crossing");
-    let end = section.find("Paper profile (`results/`").unwrap();
-    let text = &section[..end];
+    let text = between(&section, "", "Paper profile (`results/`");
     let run = quick_run("plateau-crossing");
     let finding = |subject: &str| finding(run.path(), "plateau-crossing", subject);
     let shelf = finding("synthetic shelf");
@@ -838,8 +842,7 @@ fn plateau_crossing_paper_numbers_in_the_readme_are_the_results() {
 #[test]
 fn convergence_audit_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
     let section = readme_section("### convergence-audit");
-    let end = section.find("Paper profile (`results/`").unwrap();
-    let text = from(&section[..end], "Quick profile (");
+    let text = between(&section, "Quick profile (", "Paper profile (`results/`");
     let run = quick_run("convergence-audit");
     let summary = ResultsTable::at(run.path(), "convergence-audit-summary.csv");
     assert_eq!(summary.rows.len(), 1, "the quick profile has one cell");
@@ -955,10 +958,11 @@ fn range(values: &[f64]) -> (f64, f64) {
 #[test]
 fn critical_volume_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
     let section = readme_section("### critical-volume");
-    let end = section
-        .find("Paper profile (`results/critical-volume*`")
-        .unwrap();
-    let text = from(&section[..end], "Quick profile (");
+    let text = between(
+        &section,
+        "Quick profile (",
+        "Paper profile (`results/critical-volume*`",
+    );
     let run = quick_run("critical-volume");
     let cells = ResultsTable::at(run.path(), "critical-volume.csv");
     let network = ResultsTable::at(run.path(), "critical-volume-network.csv");
