@@ -199,7 +199,7 @@ pub fn ln_p_plot(rows: &[CellEstimate]) -> Plot {
 
 /// The index law at one dimension for every count-weighted model (the dense GOE sampler is
 /// the GOE's check, not another model), with Wilson intervals at `confidence`, beside the
-/// article's Binomial(n, ½), on a log axis (the tails span decades). The dimension is the
+/// article's Binomial(n, ½) and the GOE law near its peak ([`theory::goe_index_law`]), on a log axis (the tails span decades). The dimension is the
 /// largest one at which the coin and the GOE both have full histograms, else the largest with
 /// any; `None` when no cell has a histogram.
 pub fn index_law_plot(rows: &[CellEstimate], confidence: f64) -> Result<Option<Plot>, StatsError> {
@@ -240,6 +240,22 @@ pub fn index_law_plot(rows: &[CellEstimate], confidence: f64) -> Result<Option<P
     for k in 0..=n {
         let binomial = statrs::function::factorial::binomial(n, k) * 0.5f64.powi(n as i32);
         plot.add_reference("article: Binomial(n, 1/2)", (k as f64, binomial));
+    }
+    // The GOE law only where the plot has data to compare with: down to a tenth of the
+    // smallest measured fraction (a Gaussian's tails would stretch the log axis for nothing).
+    let floor = plot
+        .series
+        .iter()
+        .filter(|(label, _)| !plot.references.contains(label))
+        .flat_map(|(_, points)| points.iter().map(|p| p.1))
+        .filter(|&y| y > 0.0)
+        .fold(f64::INFINITY, f64::min)
+        / 10.0;
+    for k in 0..=n {
+        let law = theory::goe_index_law(n, k);
+        if law >= floor {
+            plot.add_reference("GOE near the peak: Gaussian", (k as f64, law));
+        }
     }
     Ok(Some(plot))
 }
