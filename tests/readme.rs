@@ -595,6 +595,42 @@ fn hessian_signs_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
     assert_quotes("hessian-signs quick paragraph", text, &quoted);
 }
 
+/// The output section's GOE constant: a weighted least-squares fit of the paper run's GOE index
+/// variances at n = 16..200 to ln n/π² + C + b/n, against C₁ = (γ + 1 + 3 ln 2 − π²/8)/π².
+#[test]
+fn goe_index_variance_constant_in_the_readme_is_the_results_fit() {
+    let text = readme_section("## Output");
+    let cells = ResultsTable::read("hessian-signs.csv");
+    let pi2 = std::f64::consts::PI.powi(2);
+    // Normal equations of y = C + b/n with weights 1/se².
+    let (mut s00, mut s01, mut s11, mut t0, mut t1) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for row in &cells.rows {
+        let field = |name: &str| &row[cells.column(name)];
+        let n: f64 = field("n").parse().unwrap();
+        if field("ensemble") != "goe" || field("method") != "direct" || n < 16.0 {
+            continue;
+        }
+        let y = field("index_var").parse::<f64>().unwrap() - n.ln() / pi2;
+        let w = field("index_var_se").parse::<f64>().unwrap().powi(-2);
+        let x = 1.0 / n;
+        (s00, s01, s11) = (s00 + w, s01 + w * x, s11 + w * x * x);
+        (t0, t1) = (t0 + w * y, t1 + w * x * y);
+    }
+    let det = s00 * s11 - s01 * s01;
+    let constant = (s11 * t0 - s01 * t1) / det;
+    let se = (s11 / det).sqrt();
+    let conjectured = (0.577_215_664_901_532_9 + 1.0 + 3.0 * 2f64.ln() - pi2 / 8.0) / pi2;
+    let quoted = [
+        format!("C = {constant:.5} ± {se:.5}"),
+        format!(
+            "to {:.1} standard errors",
+            (constant - conjectured).abs() / se
+        ),
+        format!("≈ {conjectured:.4}"),
+    ];
+    assert_quotes("output section's index-law figure", &text, &quoted);
+}
+
 /// What a well-escape paragraph quotes of the run in `dir`: the cells with an exact reference
 /// (how many, their z range, combined z and mean z²), the symmetric well's slopes and the CV
 /// at the largest ΔU/D.
