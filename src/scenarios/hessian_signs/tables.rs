@@ -197,16 +197,20 @@ pub fn ln_p_plot(rows: &[CellEstimate]) -> Plot {
     plot
 }
 
-/// The index law at one dimension for every count-weighted model (the dense GOE sampler is
-/// the GOE's check, not another model), with Wilson intervals at `confidence`, beside the
-/// article's Binomial(n, ½) and the GOE law near its peak ([`theory::goe_index_law`]), on a log axis (the tails span decades). The dimension is the
-/// largest one at which the coin and the GOE both have full histograms, else the largest with
-/// any; `None` when no cell has a histogram.
+/// The index law at one dimension of the coin, GOE and Wigner models — the article's model,
+/// the repelling one and the crossover between them (the dense GOE sampler is the GOE's check,
+/// and the Wishart laws, one-sided by construction, stay in the CSV so that the figure keeps
+/// one colour per series) — with Wilson intervals at `confidence`, beside the article's
+/// Binomial(n, ½) and the GOE law near its peak ([`theory::goe_index_law`]), on a log axis
+/// (the tails span decades). The dimension is the largest one at which the coin and the GOE
+/// both have full histograms, else the largest with any; `None` when no cell has a histogram.
 pub fn index_law_plot(rows: &[CellEstimate], confidence: f64) -> Result<Option<Plot>, StatsError> {
     let counted = |r: &&CellEstimate| {
         !r.index_law.is_empty()
-            && r.cell.model != Model::GaussianField
-            && r.cell.model != Model::GoeDense
+            && matches!(
+                r.cell.model,
+                Model::Coin | Model::Goe | Model::Wigner { .. }
+            )
     };
     let with = |model: Model| -> Vec<u64> {
         rows.iter()
