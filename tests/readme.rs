@@ -139,6 +139,14 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
         .unwrap_or_else(|| panic!("`{end}` not after `{start}`"))]
 }
 
+/// The two bounds of the first interval `[low, high]` written in `text`.
+fn bracketed(text: &str) -> (&str, &str) {
+    let inside = &text[text.find('[').unwrap() + 1..text.find(']').unwrap()];
+    inside
+        .split_once(", ")
+        .unwrap_or_else(|| panic!("no `[low, high]` in `{text}`"))
+}
+
 /// `x` to `decimals` places with the README's minus sign (U+2212).
 fn signed(x: f64, decimals: usize) -> String {
     format!("{x:.decimals$}").replace('-', "\u{2212}")
@@ -537,8 +545,7 @@ fn hessian_signs_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
         .find(|m| m.contains("visits"))
         .expect("the GOE visit count");
     // "10^1254.3 [10^1201.6, 10^1306.9] visits (...)"
-    let interval = &visits[visits.find('[').unwrap() + 1..visits.find(']').unwrap()];
-    let (low, high) = interval.split_once(", ").unwrap();
+    let (low, high) = bracketed(&visits);
     let power = |bound: &str| -> f64 { bound.trim_start_matches("10^").parse().unwrap() };
     let field = finding(run.path(), "hessian-signs", "gaussian-field tail");
     let curvature = from(&field, "theta =");
@@ -619,7 +626,7 @@ fn goe_index_variance_constant_in_the_readme_is_the_results_fit() {
     let det = s00 * s11 - s01 * s01;
     let constant = (s11 * t0 - s01 * t1) / det;
     let se = (s11 / det).sqrt();
-    let conjectured = (0.577_215_664_901_532_9 + 1.0 + 3.0 * 2f64.ln() - pi2 / 8.0) / pi2;
+    let conjectured = (statrs::consts::EULER_MASCHERONI + 1.0 + 3.0 * 2f64.ln() - pi2 / 8.0) / pi2;
     let quoted = [
         format!("C = {constant:.5} ± {se:.5}"),
         format!(
@@ -1023,8 +1030,7 @@ fn critical_volume_quick_numbers_in_the_readme_are_a_fresh_quick_run() {
     };
     // "7 of 164 checked iterates inside (0.043 [0.017, 0.086]), 2 of 4 runs entered"
     let visits = finding("gd iterates, digits width 1 glorot p=0.3");
-    let interval = &visits[visits.find('[').unwrap() + 1..visits.find(']').unwrap()];
-    let (low, high) = interval.split_once(", ").unwrap();
+    let (low, high) = bracketed(&visits);
     let small_point = |name: &str| network.number(&[("width", "1"), ("init", "small")], name);
     let quoted = [
         format!(
