@@ -130,6 +130,18 @@ pub struct Finding {
 /// A vertical error bar `(x, low, high)`: a confidence interval, or ± standard errors.
 pub type ErrorBar = (f64, f64, f64);
 
+/// How one series is drawn when the automatic order would not say what belongs together:
+/// series of one group (one depth, one optimizer) share a colour and differ by marker, and a
+/// prediction is dashed in its group's colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    /// Index into the colour-blind-safe palette (taken modulo its length).
+    pub colour: usize,
+    /// Marker of a measurement: 0 circle, 1 square, 2 triangle (taken modulo 3; a prediction
+    /// has none).
+    pub marker: usize,
+}
+
 /// A line plot a scenario asks for: named series of (x, y) points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plot {
@@ -154,6 +166,8 @@ pub struct Plot {
     /// Labels of the series that are predictions (the article's, a theory's), drawn as dashed
     /// dark lines without markers so that they stand apart from measurements.
     pub references: Vec<String>,
+    /// Explicit looks of the series that have one (the others take the palette in turn).
+    pub looks: Vec<(String, Look)>,
 }
 
 impl Plot {
@@ -170,6 +184,7 @@ impl Plot {
             log_x: false,
             log_y: false,
             references: Vec::new(),
+            looks: Vec::new(),
         }
     }
 
@@ -239,6 +254,31 @@ impl Plot {
             self.references.push(label.clone());
         }
         self.add(label, point);
+    }
+
+    /// Draws the series named `label` with `look` (a later call replaces an earlier one).
+    ///
+    /// ```
+    /// use stuck::report::{Look, Plot};
+    /// let mut plot = Plot::new("p", "title", "x", "y");
+    /// plot.set_look("D=3 gaussian", Look { colour: 1, marker: 1 });
+    /// assert_eq!(plot.look_of("D=3 gaussian"), Some(Look { colour: 1, marker: 1 }));
+    /// assert_eq!(plot.look_of("D=4 gaussian"), None);
+    /// ```
+    pub fn set_look(&mut self, label: impl Into<String>, look: Look) {
+        let label = label.into();
+        match self.looks.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, old)) => *old = look,
+            None => self.looks.push((label, look)),
+        }
+    }
+
+    /// The explicit look of the series named `label`, if it has one.
+    pub fn look_of(&self, label: &str) -> Option<Look> {
+        self.looks
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|&(_, look)| look)
     }
 
     /// The error bars of the series named `label` (empty if it has none).

@@ -602,6 +602,7 @@ fn write_outputs(
             lines: false,
             intervals: Vec::new(),
             reference: false,
+            look: None,
         }],
         Axes::default(),
     )

@@ -122,6 +122,7 @@ fn stage(
                 lines: plot.lines,
                 intervals: plot.intervals_of(label),
                 reference: plot.references.contains(label),
+                look: plot.look_of(label),
             })
             .collect();
         line_plot(

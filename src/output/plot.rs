@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use super::OutputError;
+use crate::report::Look;
 
 static FONT: Once = Once::new();
 
@@ -33,8 +34,11 @@ pub struct Series {
     pub lines: bool,
     /// Vertical error bars `(x, low, high)` drawn in the series' colour (empty: none).
     pub intervals: Vec<(f64, f64, f64)>,
-    /// A prediction rather than a measurement: a dashed dark line without markers.
+    /// A prediction rather than a measurement: a dashed line without markers (dark unless the
+    /// series has a look).
     pub reference: bool,
+    /// An explicit colour and marker; `None` takes the next in turn.
+    pub look: Option<Look>,
 }
 
 /// The Okabe–Ito palette (M. Okabe & K. Ito, "Color Universal Design", 2002): eight colours
@@ -149,15 +153,21 @@ struct Figure<'a> {
 }
 
 impl Figure<'_> {
-    /// The style of every series, in order: measurements take the palette's colours in turn
-    /// (circles, then squares, then triangles once the colours repeat), predictions the dashed
-    /// shades in turn.
+    /// The style of every series, in order: a series with a look takes its palette colour and
+    /// marker (dashed in that colour if it is a prediction); the others take, in turn, the
+    /// palette's colours (circles, then squares, then triangles once the colours repeat) if
+    /// they are measurements, the dashed shades if they are predictions.
     fn styles(&self) -> Vec<Style> {
         let (mut measured, mut predicted) = (0, 0);
         self.series
             .iter()
             .map(|s| {
-                if s.reference {
+                if let Some(look) = s.look {
+                    Style {
+                        colour: PALETTE[look.colour % PALETTE.len()],
+                        marker: (!s.reference).then_some(look.marker % 3),
+                    }
+                } else if s.reference {
                     predicted += 1;
                     Style {
                         colour: REFERENCE_SHADES[(predicted - 1) % REFERENCE_SHADES.len()],
@@ -421,6 +431,7 @@ mod tests {
             lines: false,
             intervals: vec![(1.0, 1.5, 2.5), (2.0, 2.0, 4.0)],
             reference: false,
+            look: None,
         }];
         line_plot(&path, "title", "x", "y", &series, Axes::default()).unwrap();
         let png = std::fs::read(&path).unwrap();
@@ -430,5 +441,48 @@ mod tests {
         // Each bar is three paths (the bar and two caps), in the series' colour.
         let colour = "#E69F00";
         assert!(svg.matches(colour).count() >= 6, "{svg}");
+    }
+
+    #[test]
+    fn a_look_fixes_colour_and_marker_and_leaves_the_automatic_order_alone() {
+        let series = |label: &str, reference: bool, look: Option<Look>| Series {
+            label: label.into(),
+            points: vec![(1.0, 1.0)],
+            lines: true,
+            intervals: Vec::new(),
+            reference,
+            look,
+        };
+        let looked = Some(Look {
+            colour: 2,
+            marker: 1,
+        });
+        let figure_series = [
+            series("D=3 gaussian", false, looked),
+            series("Saxe D=3", true, looked),
+            series("first automatic", false, None),
+            series("first prediction", true, None),
+        ];
+        let figure = Figure {
+            title: "t",
+            x_label: "x",
+            y_label: "y",
+            series: &figure_series,
+            axes: Axes::default(),
+        };
+        let styles: Vec<(RGBColor, Option<usize>)> = figure
+            .styles()
+            .iter()
+            .map(|s| (s.colour, s.marker))
+            .collect();
+        assert_eq!(
+            styles,
+            vec![
+                (PALETTE[2], Some(1)),
+                (PALETTE[2], None),
+                (PALETTE[0], Some(0)),
+                (REFERENCE_SHADES[0], None),
+            ]
+        );
     }
 }

@@ -258,6 +258,7 @@ fn render(rows: &[Measurement]) -> Result<(String, DataTable, Vec<Series>), RunE
                     Vec::new()
                 },
                 reference: false,
+                look: None,
             });
             if mode == "strong"
                 && let Some((f, se)) = amdahl(&points)?

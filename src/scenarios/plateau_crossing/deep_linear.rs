@@ -11,7 +11,7 @@ use crate::landscape::{
 };
 use crate::mc::{CellWork, Stop, StreamRng};
 use crate::optim::{Method, Optimizer, OptimizerConfig, first_passage};
-use crate::report::{DataTable, Datum, Finding, Plot, Verdict, short};
+use crate::report::{DataTable, Datum, Finding, Look, Plot, Verdict, short};
 use crate::stats::{StatsError, z_test};
 
 /// One grid cell.
@@ -407,8 +407,19 @@ impl DeepLinearPart {
     }
 
     /// Steps (log axis, mean ± 2 SE) against log10(1/u₀), one line per depth and
-    /// initialisation, with Saxe et al.'s continuous-time prediction dashed per depth.
+    /// initialisation, with Saxe et al.'s continuous-time prediction dashed per depth. Each
+    /// depth has one colour (its prediction dashed in it) and each initialisation one marker
+    /// (decoupled circles, Gaussian squares, orthogonal triangles).
     pub fn plot(&self, cells: &[EscapeTimes]) -> Plot {
+        let depths = self.depths();
+        let look = |depth: usize, init: Option<Initialisation>| Look {
+            colour: depths.iter().position(|&d| d == depth).unwrap_or(0),
+            marker: match init {
+                Some(Initialisation::Gaussian) => 1,
+                Some(Initialisation::Orthogonal) => 2,
+                Some(Initialisation::Decoupled) | None => 0,
+            },
+        };
         let first = self.cells[0];
         let mut plot = Plot::new(
             "deep-linear",
@@ -430,13 +441,12 @@ impl DeepLinearPart {
                     .iter()
                     .any(|(l, points)| *l == theory && points.iter().any(|p| p.0 == x));
                 if !drawn {
+                    plot.set_look(&theory, look(c.depth, None));
                     plot.add_reference(theory, (x, Self::theory(c)));
                 }
-                plot.add_with_interval(
-                    format!("D={} {}", c.depth, c.init.name()),
-                    (x, t.steps.mean()),
-                    t.steps.band(2.0),
-                );
+                let label = format!("D={} {}", c.depth, c.init.name());
+                plot.set_look(&label, look(c.depth, Some(c.init)));
+                plot.add_with_interval(label, (x, t.steps.mean()), t.steps.band(2.0));
             }
         }
         plot

@@ -7,7 +7,7 @@ use crate::choice::Choice;
 use crate::landscape::{Shelf, discrete_mean_exit_steps};
 use crate::mc::{CellWork, Stop, StreamRng};
 use crate::optim::{MethodName, MethodSettings, Optimizer, OptimizerConfig, first_passage};
-use crate::report::{DataTable, Datum, Finding, Plot, Verdict, plus_minus, short};
+use crate::report::{DataTable, Datum, Finding, Look, Plot, Verdict, plus_minus, short};
 use crate::stats::{StatsError, weighted_least_squares};
 
 /// Where runs start on the shelf, in units of its width (away from the entry edge).
@@ -387,8 +387,9 @@ impl ShelfPart {
     }
 
     /// Steps (log axis, mean ± 2 SE) against log10 g, one line per method, each with its
-    /// closed form or discrete-walk prediction dashed.
+    /// closed form or discrete-walk prediction dashed in the method's colour.
     pub fn plot(&self, cells: &[EscapeTimes]) -> Plot {
+        let mut methods: Vec<String> = Vec::new();
         let first = self.cells[0];
         let mut plot = Plot::new(
             "crossing",
@@ -409,8 +410,19 @@ impl ShelfPart {
                     c.method.to_string()
                 };
                 let x = c.slope.log10();
+                let colour = match methods.iter().position(|m| *m == label) {
+                    Some(known) => known,
+                    None => {
+                        methods.push(label.clone());
+                        methods.len() - 1
+                    }
+                };
+                let look = Look { colour, marker: 0 };
+                plot.set_look(&label, look);
                 if let Some(theory) = self.theory(c) {
-                    plot.add_reference(format!("theory {label}"), (x, theory));
+                    let theory_label = format!("theory {label}");
+                    plot.set_look(&theory_label, look);
+                    plot.add_reference(theory_label, (x, theory));
                 }
                 plot.add_with_interval(label, (x, t.steps.mean()), t.steps.band(2.0));
             }
