@@ -76,6 +76,13 @@ impl Axes {
 /// data.
 const PLOT_WIDTH: u32 = 900;
 
+/// Height in pixels of a figure whose legend fits beside it.
+const PLOT_HEIGHT: u32 = 600;
+
+/// Legend layout: the first row's baseline and the spacing of the rows, in pixels.
+const LEGEND_TOP: u32 = 70;
+const LEGEND_ROW: u32 = 24;
+
 /// Shades of the predictions' dashed lines: black, then greys.
 const REFERENCE_SHADES: [RGBColor; 3] = [
     RGBColor(0, 0, 0),
@@ -85,7 +92,7 @@ const REFERENCE_SHADES: [RGBColor; 3] = [
 
 /// Draws `series` as markers, joined by lines where the series asks for it, with their error
 /// bars, on the given `axes`, with the legend in a panel right of the data, into a PNG at
-/// `path` (900×600 plus the legend) and the same figure as SVG beside it (`path` with the
+/// `path` (900×600 plus the legend, taller if the legend needs it) and the same figure as SVG beside it (`path` with the
 /// extension `svg`: vector, for print).
 pub fn line_plot(
     path: &Path,
@@ -107,7 +114,7 @@ pub fn line_plot(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let size = (PLOT_WIDTH + figure.legend_width(), 600);
+    let size = (PLOT_WIDTH + figure.legend_width(), figure.height());
     let root = BitMapBackend::new(path, size).into_drawing_area();
     figure.draw(&root).map_err(|e| error(path, &e))?;
     root.present().map_err(|e| error(path, &e))?;
@@ -217,6 +224,13 @@ impl Figure<'_> {
         (longest * 8 + 60).clamp(120, 360)
     }
 
+    /// Height of the figure: 600 px, or taller when the legend needs more rows than that
+    /// (so that no entry is cut off).
+    fn height(&self) -> u32 {
+        let rows = self.legend_entries().len() as u32;
+        PLOT_HEIGHT.max(LEGEND_TOP + LEGEND_ROW * rows + LEGEND_ROW)
+    }
+
     /// One row per entry: a line (dashed for predictions) with a marker for measurements,
     /// then the label.
     fn draw_legend<DB: DrawingBackend>(
@@ -224,7 +238,7 @@ impl Figure<'_> {
         area: &DrawingArea<DB, plotters::coord::Shift>,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         for (row, (label, style)) in self.legend_entries().into_iter().enumerate() {
-            let y = 70 + 24 * row as i32;
+            let y = (LEGEND_TOP + LEGEND_ROW * row as u32) as i32;
             let line = style.colour.stroke_width(2);
             match style.marker {
                 None => {
@@ -484,5 +498,31 @@ mod tests {
                 (REFERENCE_SHADES[0], None),
             ]
         );
+    }
+
+    #[test]
+    fn a_long_legend_makes_the_figure_taller_instead_of_being_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let png_height = |entries: usize| {
+            let series: Vec<Series> = (0..entries)
+                .map(|i| Series {
+                    label: format!("series {i}"),
+                    points: vec![(1.0, i as f64)],
+                    lines: true,
+                    intervals: Vec::new(),
+                    reference: false,
+                    look: None,
+                })
+                .collect();
+            let path = dir.path().join(format!("legend-{entries}.png"));
+            line_plot(&path, "t", "x", "y", &series, Axes::default()).unwrap();
+            // The PNG header's IHDR chunk holds the height as a big-endian u32 at bytes 20..24.
+            let png = std::fs::read(&path).unwrap();
+            u32::from_be_bytes(png[20..24].try_into().unwrap())
+        };
+        assert_eq!(png_height(3), PLOT_HEIGHT);
+        let rows = 32;
+        let last_row = LEGEND_TOP + LEGEND_ROW * (rows - 1);
+        assert!(png_height(rows as usize) > last_row + LEGEND_ROW / 2);
     }
 }
