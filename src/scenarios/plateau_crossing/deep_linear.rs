@@ -458,9 +458,15 @@ mod tests {
     use super::*;
     use crate::optim::Passage;
 
+    /// A small part at depth 3 with `sets` appended (which may name other depths).
     fn part(sets: &str) -> DeepLinearPart {
+        let depths = if sets.contains("deep_depths") {
+            ""
+        } else {
+            "deep_depths = [3]\n"
+        };
         let table: toml::Table = format!(
-            "deep_depths = [3]\ndeep_scales = [0.01]\ndeep_singular_values = [1.0]\ndeep_learning_rates = [0.1]\ndeep_inits = [\"decoupled\", \"gaussian\", \"orthogonal\"]\ndeep_batches = [0]\ndeep_width = 4\ndeep_examples = 8\ndeep_replicates = 10\ndeep_chunk = 5\ndeep_budget = 1000\n{sets}"
+            "{depths}deep_scales = [0.01]\ndeep_singular_values = [1.0]\ndeep_learning_rates = [0.1]\ndeep_inits = [\"decoupled\", \"gaussian\", \"orthogonal\"]\ndeep_batches = [0]\ndeep_width = 4\ndeep_examples = 8\ndeep_replicates = 10\ndeep_chunk = 5\ndeep_budget = 1000\n{sets}"
         )
         .parse()
         .unwrap();
@@ -503,5 +509,32 @@ mod tests {
             init.measured
         );
         assert_eq!(init.verdict, Verdict::Inconclusive);
+    }
+
+    /// Twelve series used to cycle a seven-colour palette, so two depths could share a colour;
+    /// now a depth is one colour (its prediction dashed in it) and an initialisation one marker.
+    #[test]
+    fn the_figure_colours_by_depth_and_marks_by_initialisation() {
+        let part = part("deep_depths = [2, 3]");
+        let cells: Vec<EscapeTimes> = part
+            .cells
+            .iter()
+            .map(|_| {
+                let mut t = EscapeTimes::default();
+                t.record(Passage::Reached(100));
+                t.record(Passage::Reached(120));
+                t
+            })
+            .collect();
+        let plot = part.plot(&cells);
+        let look = |label: &str| plot.look_of(label).map(|l| (l.colour, l.marker));
+        assert_eq!(look("D=2 decoupled"), Some((0, 0)));
+        assert_eq!(look("D=2 gaussian"), Some((0, 1)));
+        assert_eq!(look("D=2 orthogonal"), Some((0, 2)));
+        assert_eq!(look("D=3 gaussian"), Some((1, 1)));
+        assert_eq!(look("Saxe et al. D=3").map(|l| l.0), Some(1));
+        assert!(plot.references.contains(&"Saxe et al. D=3".to_string()));
+        // Every drawn series has a look.
+        assert!(plot.series.iter().all(|(label, _)| look(label).is_some()));
     }
 }
