@@ -76,6 +76,9 @@ impl Axes {
 /// data.
 const PLOT_WIDTH: u32 = 900;
 
+/// Marker shapes of measurements: circle, square, triangle.
+const MARKER_SHAPES: usize = 3;
+
 /// Height in pixels of a figure whose legend fits beside it.
 const PLOT_HEIGHT: u32 = 600;
 
@@ -92,8 +95,8 @@ const REFERENCE_SHADES: [RGBColor; 3] = [
 
 /// Draws `series` as markers, joined by lines where the series asks for it, with their error
 /// bars, on the given `axes`, with the legend in a panel right of the data, into a PNG at
-/// `path` (900×600 plus the legend, taller if the legend needs it) and the same figure as SVG beside it (`path` with the
-/// extension `svg`: vector, for print).
+/// `path` (900×600 plus the legend, taller if the legend needs it) and the same figure as SVG
+/// beside it (`path` with the extension `svg`: vector, for print).
 pub fn line_plot(
     path: &Path,
     title: &str,
@@ -172,7 +175,7 @@ impl Figure<'_> {
                 if let Some(look) = s.look {
                     Style {
                         colour: PALETTE[look.colour % PALETTE.len()],
-                        marker: (!s.reference).then_some(look.marker % 3),
+                        marker: (!s.reference).then_some(look.marker % MARKER_SHAPES),
                     }
                 } else if s.reference {
                     predicted += 1;
@@ -185,7 +188,7 @@ impl Figure<'_> {
                     let round = (measured - 1) / PALETTE.len();
                     Style {
                         colour: PALETTE[(measured - 1) % PALETTE.len()],
-                        marker: Some(round % 3),
+                        marker: Some(round % MARKER_SHAPES),
                     }
                 }
             })
