@@ -132,8 +132,8 @@ pub type ErrorBar = (f64, f64, f64);
 
 /// How one series is drawn when the automatic order would not say what belongs together:
 /// series of one group (one depth, one optimizer) share a colour and differ by marker, and a
-/// prediction is dashed in its group's colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// prediction is dashed in its group's colour. Looks order by colour, then marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Look {
     /// Index into the colour-blind-safe palette (taken modulo its length).
     pub colour: usize,

@@ -11,6 +11,7 @@
 
 mod cells;
 mod claims;
+mod figures;
 mod network;
 mod records;
 mod simulate;
@@ -372,7 +373,10 @@ impl Experiment for CriticalVolume {
                 trajectory_table,
             ],
             findings,
-            plots: vec![tables::volume_plot(self, &rows, cells, self.confidence)?],
+            plots: [figures::volume_plot(self, &rows, cells, self.confidence)?]
+                .into_iter()
+                .chain(figures::excess_plots(self, &rows, cells, self.confidence)?)
+                .collect(),
         })
     }
 }

@@ -1,4 +1,4 @@
-//! The tables and the figure of `critical-volume`.
+//! The tables of `critical-volume`.
 
 use std::f64::consts::LN_10;
 
@@ -7,7 +7,7 @@ use super::cells::Cell;
 use super::claims::Row;
 use super::records::VolumeRuns;
 use crate::choice::Choice;
-use crate::report::{DataTable, Finding, Plot, Verdict, short};
+use crate::report::{DataTable, Finding, Verdict, short};
 use crate::stats::{Proportion, StatsError, two_sided_z};
 
 /// `critical-volume.csv`: one row per synthetic or network cell.
@@ -223,68 +223,4 @@ pub fn trajectory_table(
         });
     }
     Ok((table, findings))
-}
-
-/// log₁₀ P (± 2 SE) against n for every landscape and p (splitting and direct cells at the
-/// scenario's sweeps), with the essay's line n log₁₀ p dashed and, at each network's n, log₁₀ of the fraction of optimizer iterates inside the same box (where any
-/// was) with its Clopper–Pearson interval at `confidence`. The y axis is log₁₀ P itself, not
-/// a log axis: P reaches 10⁻²³⁰⁰, far below the smallest `f64`.
-pub fn volume_plot(
-    exp: &CriticalVolume,
-    rows: &[Row],
-    cells: &[VolumeRuns],
-    confidence: f64,
-) -> Result<Plot, StatsError> {
-    let mut plot = Plot::new(
-        "log10-p",
-        "Near-critical volume: log10 P(|g_i| < tau_i for all i) against n",
-        "n (partial derivatives)",
-        "log10 P (± 2 SE)",
-    );
-    for r in rows {
-        let own = if r.network {
-            exp.network.sweeps
-        } else {
-            exp.synthetic.sweeps
-        };
-        if r.ln_p.is_finite() && (r.sweeps == own || r.sweeps == 0.0) {
-            let (low, high) = (r.ln_p - 2.0 * r.se, r.ln_p + 2.0 * r.se);
-            plot.add_with_interval(
-                format!("{} p={}", r.landscape, r.p),
-                (r.n as f64, r.ln_p / LN_10),
-                (low / LN_10, high / LN_10),
-            );
-        }
-    }
-    for (cell, runs) in exp.cells.iter().zip(cells) {
-        let (Cell::Trajectory { id, optimizer }, VolumeRuns::Trajectory(t)) = (cell, runs) else {
-            continue;
-        };
-        let network = rows
-            .iter()
-            .find(|r| matches!(exp.cells[r.cell], Cell::Network { id: i } if i == *id));
-        if let (Some(network), true) = (network, t.inside > 0) {
-            let (low, high) = Proportion::new(t.inside, t.checks).clopper_pearson(confidence)?;
-            plot.add_with_interval(
-                format!(
-                    "{} iterates, {} p={}",
-                    optimizer.name(),
-                    network.landscape,
-                    network.p
-                ),
-                (
-                    network.n as f64,
-                    (t.inside as f64 / t.checks as f64).log10(),
-                ),
-                (low.log10(), high.log10()),
-            );
-        }
-    }
-    let mut essay: Vec<(f64, f64)> = rows.iter().map(|r| (r.p, r.n as f64)).collect();
-    essay.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    essay.dedup();
-    for (p, n) in essay {
-        plot.add_reference(format!("essay p^n, p={p}"), (n, n * p.log10()));
-    }
-    Ok(plot)
 }

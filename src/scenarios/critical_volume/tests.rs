@@ -2,7 +2,7 @@
 
 use rand::SeedableRng;
 
-use super::cells::{Cell, Init, Method, Synthetic};
+use super::cells::{Cell, Init, Method, OptimizerName, Synthetic};
 use super::network::{NetworkGradient, output_spread};
 use super::*;
 use crate::landscape::{FeatureGradient, GradientLaw};
@@ -151,4 +151,166 @@ fn feature_threshold_tends_to_the_gaussian_one() {
         "{tau} {gaussian} {allowance}"
     );
     assert!(relative < 0.01);
+}
+
+/// The excess figures on the paper grid, with made-up estimates: one figure per p; every
+/// cell at its excess `log₁₀(P/pⁿ)` with [`Row::excess`]'s interval; a look of its own per
+/// measured series (colour per family, marker per parameter) shared by its exact line; the
+/// iterates only where some were inside; the essay flat at 0.
+#[test]
+fn excess_figures_put_each_cell_at_its_excess_with_a_look_of_its_own() {
+    use super::claims::Row;
+    use super::records::TrajectoryRuns;
+    use crate::stats::two_sided_z;
+    use std::f64::consts::LN_10;
+
+    let spec = spec_of("critical-volume").unwrap().unwrap();
+    let exp = CriticalVolume::from_params(&spec.profile("paper").unwrap()).unwrap();
+    let rows: Vec<Row> = exp
+        .cells
+        .iter()
+        .enumerate()
+        .filter_map(|(cell, c)| {
+            let (n, p, network, sweeps, method, exact) = match *c {
+                Cell::Synthetic {
+                    law,
+                    n,
+                    p,
+                    method,
+                    sweeps,
+                } => (n, p, false, sweeps, method, law.exact_ln_p(n, p)),
+                Cell::Network { id } => (
+                    40 + 100 * id,
+                    exp.networks[id].p,
+                    true,
+                    exp.network.sweeps,
+                    Method::Splitting,
+                    None,
+                ),
+                Cell::Trajectory { .. } => return None,
+            };
+            let essay = n as f64 * p.ln();
+            Some(Row {
+                cell,
+                landscape: String::new(),
+                network,
+                n,
+                p,
+                method,
+                sweeps,
+                samples: 8,
+                ln_p: exact.unwrap_or(essay) + 0.5,
+                se: 0.1,
+                raw_mean: 0.0,
+                sd_runs: 0.0,
+                sd_ideal: 0.0,
+                acceptance: 0.5,
+                stages: 1.0,
+                diverged: 0,
+                exact,
+                essay,
+                reference_sd: 0.2,
+            })
+        })
+        .collect();
+    let cells: Vec<VolumeRuns> = exp
+        .cells
+        .iter()
+        .map(|c| match *c {
+            Cell::Trajectory { optimizer, .. } => VolumeRuns::Trajectory(TrajectoryRuns {
+                runs: 1,
+                checks: 100,
+                inside: if optimizer == OptimizerName::Gd {
+                    25
+                } else {
+                    0
+                },
+                ..TrajectoryRuns::default()
+            }),
+            _ => VolumeRuns::Direct {
+                hits: 0,
+                samples: 0,
+            },
+        })
+        .collect();
+    let plots = super::figures::excess_plots(&exp, &rows, &cells, 0.95).unwrap();
+    let names: Vec<&str> = plots.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["excess-p0.1", "excess-p0.3"]);
+    let z = two_sided_z(0.95).unwrap();
+    for (plot, p) in plots.iter().zip([0.1, 0.3]) {
+        let measured: Vec<&str> = plot
+            .series
+            .iter()
+            .map(|(label, _)| label.as_str())
+            .filter(|label| !plot.references.iter().any(|r| r == label))
+            .collect();
+        let mut looks: Vec<_> = measured.iter().map(|l| plot.look_of(l).unwrap()).collect();
+        looks.sort();
+        looks.dedup();
+        assert_eq!(looks.len(), measured.len(), "{measured:?}");
+        for exact in plot.references.iter().filter(|r| r.starts_with("exact, ")) {
+            let of = &exact["exact, ".len()..];
+            assert!(plot.look_of(exact).is_some());
+            assert_eq!(plot.look_of(exact), plot.look_of(of));
+        }
+        let essay = &plot
+            .series
+            .iter()
+            .find(|(l, _)| l == "essay: P = p^n")
+            .unwrap()
+            .1;
+        assert!(essay.iter().all(|&(_, y)| y == 0.0));
+        // Every row of this p at its own sweeps, in its series, with its interval.
+        for r in rows
+            .iter()
+            .filter(|r| r.p == p && (r.sweeps == 0.0 || r.sweeps == 2.0))
+        {
+            let (excess, low, high) = r.excess(z);
+            let n = r.n as f64;
+            let found = plot.series.iter().any(|(label, points)| {
+                points.contains(&(n, excess)) && plot.intervals_of(label).contains(&(n, low, high))
+            });
+            assert!(found, "cell {} missing", r.cell);
+            if let Some(exact) = r.exact.filter(|&e| e != r.essay) {
+                let y = (exact - r.essay) / LN_10;
+                assert!(
+                    plot.series
+                        .iter()
+                        .any(|(l, pts)| l.starts_with("exact, ") && pts.contains(&(n, y)))
+                );
+            }
+        }
+        let iterates: Vec<&str> = measured
+            .iter()
+            .copied()
+            .filter(|l| l.contains("iterates"))
+            .collect();
+        assert!(
+            iterates
+                .iter()
+                .all(|l| l.starts_with("gd iterates, digits 64-w-10"))
+        );
+        assert_eq!(iterates.is_empty(), p == 0.1);
+    }
+    // The gd iterates on the glorot networks: log10(25/100) − n log10 0.3 at each network's n.
+    let glorot = &plots[1]
+        .series
+        .iter()
+        .find(|(l, _)| l == "gd iterates, digits 64-w-10 glorot")
+        .unwrap()
+        .1;
+    let expected: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r.network && exp.networks[net_of(&exp, r.cell)].init == Init::Glorot)
+        .map(|r| (r.n as f64, 0.25f64.log10() - r.n as f64 * 0.3f64.log10()))
+        .collect();
+    assert_eq!(*glorot, expected);
+}
+
+/// The network spec of a network cell.
+fn net_of(exp: &CriticalVolume, cell: usize) -> usize {
+    match exp.cells[cell] {
+        Cell::Network { id } => id,
+        _ => panic!("cell {cell} is not a network"),
+    }
 }
