@@ -137,9 +137,41 @@ pub type ErrorBar = (f64, f64, f64);
 pub struct Look {
     /// Index into the colour-blind-safe palette (taken modulo its length).
     pub colour: usize,
-    /// Marker of a measurement: 0 circle, 1 square, 2 triangle (taken modulo 3; a prediction
-    /// has none).
+    /// Marker of a measurement: 0 circle, 1 square, 2 triangle, 3 cross (taken modulo 4; a
+    /// prediction has none).
     pub marker: usize,
+}
+
+/// The distinct `values` in the order they first appear: a grid's values of one parameter.
+///
+/// ```
+/// use stuck::report::distinct;
+/// assert_eq!(distinct([8, 8, 16, 8, 32]), vec![8, 16, 32]);
+/// ```
+pub fn distinct<T: PartialEq>(values: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut distinct: Vec<T> = Vec::new();
+    for v in values {
+        if !distinct.contains(&v) {
+            distinct.push(v);
+        }
+    }
+    distinct
+}
+
+/// The position of `value` among the [`distinct`] `values` (0 if absent): the index of a
+/// grid's parameter value, from which a [`Look`] takes its colour or marker.
+///
+/// ```
+/// use stuck::report::rank_among;
+/// let widths = [8, 8, 16, 8, 16, 32];
+/// assert_eq!(rank_among(widths, &16), 1);
+/// assert_eq!(rank_among(widths, &32), 2);
+/// ```
+pub fn rank_among<T: PartialEq>(values: impl IntoIterator<Item = T>, value: &T) -> usize {
+    distinct(values)
+        .iter()
+        .position(|v| v == value)
+        .unwrap_or(0)
 }
 
 /// A line plot a scenario asks for: named series of (x, y) points.

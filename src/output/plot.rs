@@ -76,8 +76,8 @@ impl Axes {
 /// data.
 const PLOT_WIDTH: u32 = 900;
 
-/// Marker shapes of measurements: circle, square, triangle.
-const MARKER_SHAPES: usize = 3;
+/// Marker shapes of measurements: circle, square, triangle, cross.
+const MARKER_SHAPES: usize = 4;
 
 /// Height in pixels of a figure whose legend fits beside it.
 const PLOT_HEIGHT: u32 = 600;
@@ -132,7 +132,7 @@ pub fn line_plot(
 #[derive(Clone, Copy)]
 struct Style {
     colour: RGBColor,
-    /// The marker shape of a measurement (0 circle, 1 square, 2 triangle); `None` for a
+    /// The marker shape of a measurement (0 circle, 1 square, 2 triangle, 3 cross); `None` for a
     /// prediction (a dashed line).
     marker: Option<usize>,
 }
@@ -165,7 +165,7 @@ struct Figure<'a> {
 impl Figure<'_> {
     /// The style of every series, in order: a series with a look takes its palette colour and
     /// marker (dashed in that colour if it is a prediction); the others take, in turn, the
-    /// palette's colours (circles, then squares, then triangles once the colours repeat) if
+    /// palette's colours (circles, then squares, triangles, crosses as the colours repeat) if
     /// they are measurements, the dashed shades if they are predictions.
     fn styles(&self) -> Vec<Style> {
         let (mut measured, mut predicted) = (0, 0);
@@ -256,7 +256,8 @@ impl Figure<'_> {
                     match shape {
                         0 => area.draw(&(at + Circle::new((0, 0), 4, fill)))?,
                         1 => area.draw(&(at + Rectangle::new([(-4, -4), (4, 4)], fill)))?,
-                        _ => area.draw(&(at + TriangleMarker::new((0, 0), 5, fill)))?,
+                        2 => area.draw(&(at + TriangleMarker::new((0, 0), 5, fill)))?,
+                        _ => area.draw(&(at + Cross::new((0, 0), 4, line)))?,
                     }
                 }
             }
@@ -408,7 +409,8 @@ impl Figure<'_> {
                     .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)])
                     .map(|end| EmptyElement::at(end) + PathElement::new([(-5, 0), (5, 0)], line)),
             )?;
-            // Filled markers: circles, squares once the palette repeats, then triangles.
+            // Filled markers: circles, squares once the palette repeats, then triangles, then
+            // crosses.
             let points = s.points.iter().copied().filter(shown);
             let fill = colour.filled();
             match shape {
@@ -416,7 +418,8 @@ impl Figure<'_> {
                 1 => chart.draw_series(
                     points.map(|p| EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], fill)),
                 )?,
-                _ => chart.draw_series(points.map(|p| TriangleMarker::new(p, 5, fill)))?,
+                2 => chart.draw_series(points.map(|p| TriangleMarker::new(p, 5, fill)))?,
+                _ => chart.draw_series(points.map(|p| Cross::new(p, 4, line)))?,
             };
         }
         Ok(())
@@ -501,6 +504,42 @@ mod tests {
                 (REFERENCE_SHADES[0], None),
             ]
         );
+    }
+
+    /// The automatic order runs through the palette with circles, then squares, triangles and
+    /// crosses, then circles again; an explicit marker is taken modulo the four shapes.
+    #[test]
+    fn markers_cycle_through_four_shapes() {
+        let mut figure_series: Vec<Series> = (0..4 * PALETTE.len() + 2)
+            .map(|i| Series {
+                label: format!("series {i}"),
+                points: vec![(1.0, 1.0)],
+                lines: true,
+                intervals: Vec::new(),
+                reference: false,
+                look: None,
+            })
+            .collect();
+        figure_series[0].look = Some(Look {
+            colour: 0,
+            marker: 5,
+        });
+        let figure = Figure {
+            title: "t",
+            x_label: "x",
+            y_label: "y",
+            series: &figure_series,
+            axes: Axes::default(),
+        };
+        let markers: Vec<Option<usize>> = figure.styles().iter().map(|s| s.marker).collect();
+        let n = PALETTE.len();
+        assert_eq!(markers[0], Some(1));
+        assert_eq!(markers[1], Some(0));
+        assert_eq!(markers[n + 1], Some(1));
+        assert_eq!(markers[2 * n + 1], Some(2));
+        assert_eq!(markers[3 * n + 1], Some(3));
+        assert_eq!(markers[4 * n], Some(3));
+        assert_eq!(markers[4 * n + 1], Some(0));
     }
 
     #[test]

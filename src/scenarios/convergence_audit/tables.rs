@@ -4,7 +4,7 @@ use super::claims::{LogRatio, PointClass, mean_drop_log_ratio, output_over_hidde
 use super::records::{CellRuns, INDEX_THRESHOLDS, SpectrumHistogram};
 use super::{Case, ConvergenceAudit};
 use crate::choice::Choice;
-use crate::report::{DataTable, Datum, Plot, Report};
+use crate::report::{DataTable, Datum, Look, Plot, Report, distinct, rank_among};
 use crate::stats::{MeanVar, Proportion, StatsError, two_sided_z};
 
 /// The columns naming a cell, first in every table.
@@ -470,8 +470,29 @@ impl ConvergenceAudit {
         plot
     }
 
+    /// The look of a cell in the per-cell figures: one colour per activation and trainer, one
+    /// marker per width and weight decay (their ranks in the grid), so that a 2 × 2 × 2 × 2
+    /// grid draws 4 colours × 4 markers with no two cells alike and the legend reads by
+    /// group; larger grids wrap around the palette and the markers.
+    pub(super) fn look(&self, case: &Case) -> Look {
+        let cells = &self.cells;
+        let activation = rank_among(cells.iter().map(|c| c.activation), &case.activation);
+        let trainer = rank_among(cells.iter().map(|c| c.trainer), &case.trainer);
+        let width = rank_among(cells.iter().map(|c| c.width), &case.width);
+        let decay = rank_among(
+            cells.iter().map(|c| c.weight_decay.to_bits()),
+            &case.weight_decay.to_bits(),
+        );
+        let trainers = distinct(cells.iter().map(|c| c.trainer)).len();
+        let decays = distinct(cells.iter().map(|c| c.weight_decay.to_bits())).len();
+        Look {
+            colour: activation * trainers + trainer,
+            marker: width * decays + decay,
+        }
+    }
+
     /// Index fraction (at 10⁻³ λ_max) against the training loss at every plateau of every
-    /// run, one colour per cell (Dauphin et al. 2014, fig. 1).
+    /// run, one look per cell (Dauphin et al. 2014, fig. 1).
     fn index_plot(&self, cells: &[CellRuns]) -> Plot {
         let mut plot = Plot::scatter(
             "index-vs-loss",
@@ -484,6 +505,7 @@ impl ConvergenceAudit {
             .position(|&t| t == 1e-3)
             .expect("1e-3 is a threshold");
         for (case, runs) in self.cells.iter().zip(cells) {
+            plot.set_look(case.label(), self.look(case));
             for run in runs.runs.iter().filter(|r| !r.diverged) {
                 let parameters: u64 = run.layer_sizes.iter().sum();
                 for point in &run.plateaus {
@@ -498,7 +520,7 @@ impl ConvergenceAudit {
     }
 
     /// Mean loss (± 2 SE over runs) along the straight line from the initial to the final
-    /// weights, per cell.
+    /// weights, one line and look per cell.
     fn line_plot(&self, cells: &[CellRuns]) -> Plot {
         let mut plot = Plot::new(
             "line",
@@ -507,6 +529,7 @@ impl ConvergenceAudit {
             "mean training loss (± 2 SE)",
         );
         for (case, runs) in self.cells.iter().zip(cells) {
+            plot.set_look(case.label(), self.look(case));
             for (i, m) in line_moments(runs, self.line_points).iter().enumerate() {
                 if m.count() > 0 {
                     plot.add_with_interval(

@@ -221,3 +221,26 @@ fn log_ratio_error_bars_match_the_spread_across_seeds() {
         assert!(t.p_value > 1e-4, "{name} {:?}: {e:?}", t);
     }
 }
+
+/// The paper grid (2 widths × 2 activations × 2 decays × 2 trainers): 16 cells, 16 looks;
+/// one colour per activation and trainer (4), one marker per width and decay (4).
+#[test]
+fn the_paper_grid_draws_every_cell_in_a_look_of_its_own() {
+    let spec = ScenarioSpec::parse(ConvergenceAudit::SPEC, "convergence-audit.toml").unwrap();
+    let exp = ConvergenceAudit::from_params(&spec.profile("paper").unwrap()).unwrap();
+    assert_eq!(exp.cells.len(), 16);
+    let looks: Vec<_> = exp.cells.iter().map(|c| exp.look(c)).collect();
+    let mut unique = looks.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 16);
+    for (a, look_a) in exp.cells.iter().zip(&looks) {
+        for (b, look_b) in exp.cells.iter().zip(&looks) {
+            let same_group = a.activation == b.activation && a.trainer == b.trainer;
+            assert_eq!(look_a.colour == look_b.colour, same_group);
+            let same_shape = a.width == b.width && a.weight_decay == b.weight_decay;
+            assert_eq!(look_a.marker == look_b.marker, same_shape);
+        }
+    }
+    assert!(looks.iter().all(|l| l.colour < 4 && l.marker < 4));
+}

@@ -7,7 +7,7 @@ use super::cells::{Cell, Init, OptimizerName, Synthetic};
 use super::claims::Row;
 use super::records::VolumeRuns;
 use crate::choice::Choice;
-use crate::report::{Look, Plot, short};
+use crate::report::{Look, Plot, rank_among, short};
 use crate::stats::{Proportion, StatsError, two_sided_z};
 
 /// log₁₀ P (± 2 SE) against n for every landscape and p (splitting and direct cells at the
@@ -85,7 +85,7 @@ pub fn volume_plot(
 /// the exact excess of the laws that have one (in the law's colour) and the essay's 0. One
 /// colour per family (independent, equicorrelated, scale-mixture, features, the network at
 /// random points, gd iterates, sgd iterates) and one marker per parameter within it (ρ, M or K
-/// in increasing order; the initialisation for the network and the iterates), so the
+/// in the grid's order; the initialisation for the network and the iterates), so the
 /// legend's colour and marker say what a line is; the networks' widths are their n.
 pub fn excess_plots(
     exp: &CriticalVolume,
@@ -214,21 +214,17 @@ fn series_of(exp: &CriticalVolume, cell: Cell) -> (String, Look) {
     match cell {
         Cell::Synthetic { law, .. } => {
             let (family, value) = family_and_parameter(law);
-            let mut values: Vec<f64> = exp
-                .cells
-                .iter()
-                .filter_map(|c| match *c {
-                    Cell::Synthetic { law, .. } => Some(family_and_parameter(law)),
-                    _ => None,
-                })
-                .filter(|&(f, _)| f == family)
-                .map(|(_, v)| v)
-                .collect();
-            values.sort_by(f64::total_cmp);
-            values.dedup();
-            let marker = values.iter().position(|&v| v == value).unwrap_or(0);
-            let colour = family;
-            (law.label(), Look { colour, marker })
+            let values = exp.cells.iter().filter_map(|c| match *c {
+                Cell::Synthetic { law, .. } => Some(family_and_parameter(law))
+                    .filter(|&(f, _)| f == family)
+                    .map(|(_, v)| v),
+                _ => None,
+            });
+            let look = Look {
+                colour: family,
+                marker: rank_among(values, &value),
+            };
+            (law.label(), look)
         }
         Cell::Network { id } => {
             let (label, marker) = network(id);
