@@ -463,38 +463,46 @@ mod tests {
         assert!(svg.matches(colour).count() >= 6, "{svg}");
     }
 
-    #[test]
-    fn a_look_fixes_colour_and_marker_and_leaves_the_automatic_order_alone() {
-        let series = |label: &str, reference: bool, look: Option<Look>| Series {
+    /// A one-point series for the style tests.
+    fn one_point(label: impl Into<String>, reference: bool, look: Option<Look>) -> Series {
+        Series {
             label: label.into(),
             points: vec![(1.0, 1.0)],
             lines: true,
             intervals: Vec::new(),
             reference,
             look,
-        };
-        let looked = Some(Look {
-            colour: 2,
-            marker: 1,
-        });
-        let figure_series = [
-            series("D=3 gaussian", false, looked),
-            series("Saxe D=3", true, looked),
-            series("first automatic", false, None),
-            series("first prediction", true, None),
-        ];
+        }
+    }
+
+    /// The colour and marker of every series of a figure of `series`.
+    fn styles_of(series: &[Series]) -> Vec<(RGBColor, Option<usize>)> {
         let figure = Figure {
             title: "t",
             x_label: "x",
             y_label: "y",
-            series: &figure_series,
+            series,
             axes: Axes::default(),
         };
-        let styles: Vec<(RGBColor, Option<usize>)> = figure
+        figure
             .styles()
             .iter()
             .map(|s| (s.colour, s.marker))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn a_look_fixes_colour_and_marker_and_leaves_the_automatic_order_alone() {
+        let looked = Some(Look {
+            colour: 2,
+            marker: 1,
+        });
+        let styles = styles_of(&[
+            one_point("D=3 gaussian", false, looked),
+            one_point("Saxe D=3", true, looked),
+            one_point("first automatic", false, None),
+            one_point("first prediction", true, None),
+        ]);
         assert_eq!(
             styles,
             vec![
@@ -510,28 +518,14 @@ mod tests {
     /// crosses, then circles again; an explicit marker is taken modulo the four shapes.
     #[test]
     fn markers_cycle_through_four_shapes() {
-        let mut figure_series: Vec<Series> = (0..4 * PALETTE.len() + 2)
-            .map(|i| Series {
-                label: format!("series {i}"),
-                points: vec![(1.0, 1.0)],
-                lines: true,
-                intervals: Vec::new(),
-                reference: false,
-                look: None,
-            })
+        let mut series: Vec<Series> = (0..4 * PALETTE.len() + 2)
+            .map(|i| one_point(format!("series {i}"), false, None))
             .collect();
-        figure_series[0].look = Some(Look {
+        series[0].look = Some(Look {
             colour: 0,
             marker: 5,
         });
-        let figure = Figure {
-            title: "t",
-            x_label: "x",
-            y_label: "y",
-            series: &figure_series,
-            axes: Axes::default(),
-        };
-        let markers: Vec<Option<usize>> = figure.styles().iter().map(|s| s.marker).collect();
+        let markers: Vec<Option<usize>> = styles_of(&series).iter().map(|s| s.1).collect();
         let n = PALETTE.len();
         assert_eq!(markers[0], Some(1));
         assert_eq!(markers[1], Some(0));
