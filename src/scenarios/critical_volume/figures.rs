@@ -28,12 +28,7 @@ pub fn volume_plot(
         "log10 P (± 2 SE)",
     );
     for r in rows {
-        let own = if r.network {
-            exp.network.sweeps
-        } else {
-            exp.synthetic.sweeps
-        };
-        if r.ln_p.is_finite() && (r.sweeps == own || r.sweeps == 0.0) {
+        if r.ln_p.is_finite() && at_own_sweeps(exp, r) {
             let (low, high) = (r.ln_p - 2.0 * r.se, r.ln_p + 2.0 * r.se);
             plot.add_with_interval(
                 format!("{} p={}", r.landscape, r.p),
@@ -46,9 +41,7 @@ pub fn volume_plot(
         let (Cell::Trajectory { id, optimizer }, VolumeRuns::Trajectory(t)) = (cell, runs) else {
             continue;
         };
-        let network = rows
-            .iter()
-            .find(|r| matches!(exp.cells[r.cell], Cell::Network { id: i } if i == *id));
+        let network = network_row(exp, rows, *id);
         if let (Some(network), true) = (network, t.inside > 0) {
             let (low, high) = Proportion::new(t.inside, t.checks).clopper_pearson(confidence)?;
             plot.add_with_interval(
@@ -117,12 +110,7 @@ fn excess_plot(
     let mut measured: Vec<Measured> = Vec::new();
     let mut exact: Vec<(String, Look, (f64, f64))> = Vec::new();
     for r in rows.iter().filter(|r| r.p == p && r.ln_p.is_finite()) {
-        let own = if r.network {
-            exp.network.sweeps
-        } else {
-            exp.synthetic.sweeps
-        };
-        if r.sweeps != own && r.sweeps != 0.0 {
+        if !at_own_sweeps(exp, r) {
             continue;
         }
         let (label, look) = series_of(exp, exp.cells[r.cell]);
@@ -141,9 +129,7 @@ fn excess_plot(
         let (&Cell::Trajectory { id, .. }, VolumeRuns::Trajectory(t)) = (cell, runs) else {
             continue;
         };
-        let network = rows
-            .iter()
-            .find(|r| matches!(exp.cells[r.cell], Cell::Network { id: i } if i == id));
+        let network = network_row(exp, rows, id);
         let Some(network) = network.filter(|r| r.p == p && t.inside > 0) else {
             continue;
         };
@@ -253,4 +239,21 @@ fn family_and_parameter(law: Synthetic) -> (usize, f64) {
         Synthetic::ScaleMixture { m } => (2, m as f64),
         Synthetic::Features { k } => (3, k as f64),
     }
+}
+
+/// Whether a row is drawn: direct cells, and splitting cells at the scenario's own sweeps (the
+/// mixing cells at other sweeps are in the CSV only).
+fn at_own_sweeps(exp: &CriticalVolume, r: &Row) -> bool {
+    let own = if r.network {
+        exp.network.sweeps
+    } else {
+        exp.synthetic.sweeps
+    };
+    r.sweeps == own || r.sweeps == 0.0
+}
+
+/// The row of the network of spec `id` (where a trajectory cell's iterates are drawn).
+fn network_row<'a>(exp: &CriticalVolume, rows: &'a [Row], id: usize) -> Option<&'a Row> {
+    rows.iter()
+        .find(|r| matches!(exp.cells[r.cell], Cell::Network { id: i } if i == id))
 }
